@@ -1,0 +1,11 @@
+/* commands.h: the subcommands main() dispatches to, one per module that
+ * owns the work (see each module's header for the contract). */
+#ifndef LLMSWEEP_COMMANDS_H
+#define LLMSWEEP_COMMANDS_H
+
+#include "cli.h"
+
+extern const struct cli_command cmd_fetch;
+extern const struct cli_command cmd_version;
+
+#endif

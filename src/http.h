@@ -1,0 +1,103 @@
+/* http.h: the one place that configures libcurl.
+ *
+ * Every HTTP request llmsweep makes (the benchmark's streams, preflight,
+ * the Model Registry, the Hugging Face Hub, `fetch`) is set up by
+ * `http_setup`, so TLS verification, the CA bundle, timeouts, signals and
+ * the user agent are decided here once.
+ *
+ * CA certificates: the first system bundle found (or $SSL_CERT_FILE instead
+ * of them), plus the Kubernetes/OpenShift ServiceAccount CAs (ca.crt,
+ * service-ca.crt) when present, plus every --ca-file. They are parsed once
+ * per process into an mbedTLS chain that every connection shares, so
+ * opening a thousand connections does not parse the bundle a thousand times.
+ * Verification is always on unless the user asked for `insecure`.
+ *
+ * Failures are explained in one line that says what went wrong and what to
+ * do (DNS, refused, timeout, unknown CA, hostname mismatch, expired...).
+ */
+#ifndef LLMSWEEP_HTTP_H
+#define LLMSWEEP_HTTP_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+/* Where the pod's ServiceAccount files live; $LLMSWEEP_SERVICEACCOUNT_DIR
+ * overrides it (tests emulate a pod with it). */
+#define HTTP_SERVICEACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+
+struct http_ca_bundle; /* opaque: the parsed trust chain */
+
+struct http_config {
+    const char *const *ca_files; /* extra CA files (--ca-file), in order */
+    size_t n_ca_files;
+    bool insecure;            /* no certificate verification (warned once) */
+    double connect_timeout_s; /* 0: libcurl's default (300 s) */
+    double total_timeout_s;   /* 0: no limit (streams) */
+    bool follow_redirects;
+    const struct http_ca_bundle *ca; /* from http_ca_bundle_load */
+};
+
+/* Loads and parses every CA source. On failure (an unreadable --ca-file, a
+ * file with no certificate in it) returns NULL with a message in err. */
+struct http_ca_bundle *http_ca_bundle_load(const char *const *ca_files, size_t n_ca_files,
+                                           struct buf *err);
+void http_ca_bundle_free(struct http_ca_bundle *ca);
+/* "146 certificates from /etc/ssl/certs/ca-certificates.crt, ./my-ca.pem" */
+void http_ca_bundle_describe(const struct http_ca_bundle *ca, struct buf *out);
+
+/* Applies the configuration to an easy handle. errbuf (CURL_ERROR_SIZE
+ * bytes) receives libcurl's detail for http_explain. */
+void http_setup(CURL *easy, const struct http_config *cfg, char *errbuf);
+
+enum http_error_class {
+    HTTP_ERR_NONE,
+    HTTP_ERR_DNS,
+    HTTP_ERR_CONNECT,
+    HTTP_ERR_TIMEOUT,
+    HTTP_ERR_TLS_UNKNOWN_CA,
+    HTTP_ERR_TLS_HOSTNAME,
+    HTTP_ERR_TLS_EXPIRED,
+    HTTP_ERR_TLS, /* any other TLS failure */
+    HTTP_ERR_RESET,
+    HTTP_ERR_PARTIAL, /* the connection closed before the body was complete */
+    HTTP_ERR_ABORTED, /* we stopped it (write callback, cancellation) */
+    HTTP_ERR_OTHER,
+};
+
+struct http_failure {
+    enum http_error_class cls;
+    char message[512];
+};
+
+/* Classifies a failed transfer and writes one line a user can act on. */
+void http_explain(CURL *easy, CURLcode rc, const char *errbuf, const char *url,
+                  const struct http_config *cfg, struct http_failure *out);
+const char *http_error_class_name(enum http_error_class cls);
+
+/* A complete request/response, for everything but the benchmark streams. */
+struct http_request {
+    const char *method; /* "GET" when NULL */
+    const char *url;
+    const char *const *headers; /* "Name: value" lines */
+    size_t n_headers;
+    const char *body; /* sent as is; NULL for none */
+    size_t body_len;
+};
+
+struct http_response {
+    long status;
+    struct buf body;
+    struct buf content_type;
+    double seconds_total, seconds_connect, seconds_tls, seconds_first_byte;
+};
+
+/* Performs the request. Returns false on a transport failure (explained in
+ * fail); an HTTP error status is a successful transfer. */
+bool http_perform(const struct http_config *cfg, const struct http_request *req,
+                  struct http_response *resp, struct http_failure *fail);
+void http_response_free(struct http_response *resp);
+
+#endif

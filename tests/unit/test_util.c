@@ -1,0 +1,81 @@
+#include <stdlib.h>
+
+#include "harness.h"
+#include "util.h"
+
+TEST(duration_units)
+{
+    double s = -1;
+    CHECK(parse_duration("120s", &s));
+    CHECK_NEAR(s, 120, 0);
+    CHECK(parse_duration("2m", &s));
+    CHECK_NEAR(s, 120, 0);
+    CHECK(parse_duration("1.5h", &s));
+    CHECK_NEAR(s, 5400, 0);
+    CHECK(parse_duration("250ms", &s));
+    CHECK_NEAR(s, 0.25, 1e-12);
+    CHECK(parse_duration("90", &s));
+    CHECK_NEAR(s, 90, 0);
+}
+
+TEST(duration_rejects_junk)
+{
+    double s = 7;
+    CHECK(!parse_duration("", &s));
+    CHECK(!parse_duration("-5s", &s));
+    CHECK(!parse_duration("5 s", &s));
+    CHECK(!parse_duration("5d", &s));
+    CHECK(!parse_duration("s", &s));
+    CHECK(!parse_duration("nan", &s));
+    CHECK_NEAR(s, 7, 0);
+}
+
+TEST(uint_bounds_and_junk)
+{
+    uint64_t v = 0;
+    CHECK(parse_uint("25", 1, 100, &v));
+    CHECK_EQ_INT(v, 25);
+    CHECK(!parse_uint("0", 1, 100, &v));
+    CHECK(!parse_uint("101", 1, 100, &v));
+    CHECK(!parse_uint("-1", 0, 100, &v));
+    CHECK(!parse_uint("1x", 0, 100, &v));
+    CHECK(!parse_uint("", 0, 100, &v));
+    CHECK(!parse_uint("99999999999999999999999", 0, UINT64_MAX, &v));
+    CHECK(parse_uint("18446744073709551615", 0, UINT64_MAX, &v));
+    CHECK(v == UINT64_MAX);
+}
+
+TEST(buf_grows_and_stays_terminated)
+{
+    struct buf b = {0};
+    for (int i = 0; i < 1000; i++)
+        buf_printf(&b, "%d,", i);
+    CHECK_EQ_INT(b.data[b.len], '\0');
+    CHECK(strncmp(b.data, "0,1,2,", 6) == 0);
+    CHECK_CONTAINS(b.data, "999,");
+    buf_clear(&b);
+    CHECK_EQ_INT(b.len, 0);
+    CHECK_EQ_STR(b.data, "");
+    char *s = buf_steal(&b);
+    CHECK_EQ_STR(s, "");
+    CHECK(b.data == NULL);
+    free(s);
+}
+
+TEST(closest_match_suggests_only_near_words)
+{
+    const char *const words[] = {"output-dir", "output-tokens", "prompt-tokens", "profile", NULL};
+    CHECK_EQ_STR(closest_match("output-dri", words), "output-dir");
+    CHECK_EQ_STR(closest_match("proflie", words), "profile");
+    CHECK(closest_match("zzz", words) == NULL);
+    CHECK_EQ_INT(edit_distance("kitten", "sitting"), 3);
+    CHECK_EQ_INT(edit_distance("", "abc"), 3);
+}
+
+TEST(monotonic_clock_moves_forward)
+{
+    int64_t a = now_ns();
+    int64_t b = now_ns();
+    CHECK(b >= a);
+    CHECK(wall_ns() > 1600000000LL * NS_PER_SEC); /* after 2020 */
+}
