@@ -1,0 +1,160 @@
+/* `llmsweep tokenize`: token ids of a text (or the text of ids), with the
+ * same tokenizer the benchmark uses for prompt lengths and token counts. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "tokenizer.h"
+
+static const struct cli_option options[] = {
+    {"tokenizer", 't', "FILE", "tokenizer.json, tekken.json, or a folder holding one (required)",
+     false},
+    {"text", 0, "TEXT", "the text to encode (or, with --decode, a JSON array of ids)", false},
+    {"file", 'f', "FILE", "read the text (or the ids) from FILE; '-' is standard input", false},
+    {"decode", 'd', NULL, "decode a JSON array of ids to text instead", false},
+    {"add-special", 0, NULL, "add the post-processor's special tokens (BOS/EOS), like "
+                             "add_special_tokens=True",
+     false},
+    {"skip-special", 0, NULL, "with --decode: leave special tokens out", false},
+    {"count", 'c', NULL, "print only the number of tokens", false},
+    {"verbose", 'v', NULL, "describe the tokenizer and the load time on standard error", false},
+    {0},
+};
+
+static bool read_input(const char *path, struct buf *out)
+{
+    if (strcmp(path, "-") == 0)
+        return read_file("/dev/stdin", out);
+    return read_file(path, out);
+}
+
+/* Parses "[1, 2, 3]" into ids; false on anything else. */
+static bool parse_ids(const char *text, struct token_ids *ids)
+{
+    const char *p = text;
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    if (*p++ != '[')
+        return false;
+    for (;;) {
+        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+            p++;
+        if (*p == ']' && ids->len == 0) {
+            p++;
+            break;
+        }
+        if (*p < '0' || *p > '9')
+            return false;
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(p, &end, 10);
+        if (errno || v > UINT32_MAX)
+            return false;
+        token_ids_push(ids, (uint32_t)v);
+        p = end;
+        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+            p++;
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p++ != ']')
+            return false;
+        break;
+    }
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    return *p == '\0';
+}
+
+static int run_tokenize(const struct cli_args *args)
+{
+    const char *path = cli_get(args, "tokenizer");
+    const char *text = cli_get(args, "text");
+    const char *file = cli_get(args, "file");
+    if (!path)
+        return cli_usage_error(args->command, "--tokenizer FILE is required");
+    if (!text == !file)
+        return cli_usage_error(args->command, "give exactly one of --text and --file");
+
+    struct buf input = {0}, err = {0};
+    if (file && !read_input(file, &input)) {
+        cli_error("cannot read %s: %s", file, strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (text)
+        buf_puts(&input, text);
+
+    int64_t t0 = now_ns();
+    struct tokenizer *tok = tokenizer_load(path, &err);
+    if (!tok) {
+        cli_error("%s", err.data);
+        buf_free(&err);
+        buf_free(&input);
+        return EXIT_USAGE;
+    }
+    if (cli_flag(args, "verbose"))
+        cli_info("%s (loaded in %.1f ms)", tokenizer_describe(tok),
+                 (double)(now_ns() - t0) / NS_PER_MS);
+
+    int rc = EXIT_OK;
+    struct token_ids ids = {0};
+    if (cli_flag(args, "decode")) {
+        struct buf out = {0};
+        if (!parse_ids(input.data ? input.data : "", &ids)) {
+            cli_error("--decode needs a JSON array of token ids, like [128000, 9906]");
+            rc = EXIT_USAGE;
+        } else if (!tokenizer_decode(tok, ids.v, ids.len,
+                                     cli_flag(args, "skip-special") ? TOKENIZER_SKIP_SPECIAL : 0,
+                                     &out, &err)) {
+            cli_error("%s", err.data);
+            rc = EXIT_USAGE;
+        } else {
+            fwrite(out.data ? out.data : "", 1, out.len, stdout);
+        }
+        buf_free(&out);
+    } else {
+        struct tokenizer_session *s = tokenizer_session_new(tok);
+        tokenizer_encode(s, input.data ? input.data : "", input.len,
+                         cli_flag(args, "add-special") ? TOKENIZER_ADD_SPECIAL : 0, &ids);
+        tokenizer_session_free(s);
+        if (cli_flag(args, "count")) {
+            printf("%zu\n", ids.len);
+        } else {
+            struct buf out = {0};
+            buf_putc(&out, '[');
+            for (size_t i = 0; i < ids.len; i++)
+                buf_printf(&out, i ? ", %u" : "%u", ids.v[i]);
+            buf_puts(&out, "]\n");
+            fwrite(out.data, 1, out.len, stdout);
+            buf_free(&out);
+        }
+    }
+    if (fflush(stdout) != 0) {
+        cli_error("cannot write to standard output: %s", strerror(errno));
+        rc = EXIT_FAILED;
+    }
+    token_ids_free(&ids);
+    tokenizer_free(tok);
+    buf_free(&input);
+    buf_free(&err);
+    return rc;
+}
+
+const struct cli_command cmd_tokenize = {
+    .name = "tokenize",
+    .synopsis = "",
+    .summary = "Print the token ids of a text (or decode ids) with a tokenizer.json.",
+    .description =
+        "Encodes the text exactly as Hugging Face `tokenizers` does (the same ids) and\n"
+        "prints them as one JSON array. Special tokens written in the text (such as\n"
+        "<|begin_of_text|>) are recognised; --add-special also adds the post-processor's\n"
+        "tokens. Invalid UTF-8 is replaced by U+FFFD first. With --decode, the input is a\n"
+        "JSON array of ids and the output is the text.",
+    .options = options,
+    .min_args = 0,
+    .max_args = 0,
+    .run = run_tokenize,
+};
