@@ -1,5 +1,6 @@
 /* `llmsweep tokenize`: token ids of a text (or the text of ids), with the
  * same tokenizer the benchmark uses for prompt lengths and token counts. */
+#include <cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@ static const struct cli_option options[] = {
      false},
     {"skip-special", 0, NULL, "with --decode: leave special tokens out", false},
     {"count", 'c', NULL, "print only the number of tokens", false},
+    {"lines", 0, NULL, "the input holds one JSON string per line; print one array per line "
+                      "(many texts, one load)",
+     false},
     {"verbose", 'v', NULL, "describe the tokenizer and the load time on standard error", false},
     {0},
 };
@@ -69,6 +73,50 @@ static bool parse_ids(const char *text, struct token_ids *ids)
     return *p == '\0';
 }
 
+static void print_ids(const struct token_ids *ids, bool count_only, struct buf *out)
+{
+    if (count_only) {
+        buf_printf(out, "%zu\n", ids->len);
+        return;
+    }
+    buf_putc(out, '[');
+    for (size_t i = 0; i < ids->len; i++)
+        buf_printf(out, i ? ", %u" : "%u", ids->v[i]);
+    buf_puts(out, "]\n");
+}
+
+/* --lines: every line a JSON string; one result line each. */
+static int encode_lines(struct tokenizer_session *s, const char *input, unsigned flags,
+                        bool count_only)
+{
+    struct buf out = {0};
+    struct token_ids ids = {0};
+    int rc = EXIT_OK;
+    size_t lineno = 0;
+    for (const char *p = input; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        lineno++;
+        cJSON *v = cJSON_ParseWithLength(p, len);
+        if (!cJSON_IsString(v)) {
+            cli_error("--lines: line %zu is not a JSON string", lineno);
+            cJSON_Delete(v);
+            rc = EXIT_USAGE;
+            break;
+        }
+        ids.len = 0;
+        tokenizer_encode(s, v->valuestring, strlen(v->valuestring), flags, &ids);
+        cJSON_Delete(v);
+        print_ids(&ids, count_only, &out);
+        p += len + (nl ? 1 : 0);
+    }
+    if (rc == EXIT_OK)
+        fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    buf_free(&out);
+    token_ids_free(&ids);
+    return rc;
+}
+
 static int run_tokenize(const struct cli_args *args)
 {
     const char *path = cli_get(args, "tokenizer");
@@ -116,21 +164,23 @@ static int run_tokenize(const struct cli_args *args)
         }
         buf_free(&out);
     } else {
+        unsigned flags = cli_flag(args, "add-special") ? TOKENIZER_ADD_SPECIAL : 0;
         struct tokenizer_session *s = tokenizer_session_new(tok);
-        tokenizer_encode(s, input.data ? input.data : "", input.len,
-                         cli_flag(args, "add-special") ? TOKENIZER_ADD_SPECIAL : 0, &ids);
-        tokenizer_session_free(s);
-        if (cli_flag(args, "count")) {
-            printf("%zu\n", ids.len);
+        if (cli_flag(args, "lines")) {
+            rc = encode_lines(s, input.data ? input.data : "", flags, cli_flag(args, "count"));
         } else {
             struct buf out = {0};
-            buf_putc(&out, '[');
-            for (size_t i = 0; i < ids.len; i++)
-                buf_printf(&out, i ? ", %u" : "%u", ids.v[i]);
-            buf_puts(&out, "]\n");
+            int64_t t1 = now_ns();
+            tokenizer_encode(s, input.data ? input.data : "", input.len, flags, &ids);
+            double secs = (double)(now_ns() - t1) / NS_PER_SEC;
+            if (cli_flag(args, "verbose"))
+                cli_info("encoded %zu bytes into %zu tokens in %.1f ms (%.1f MB/s)", input.len,
+                         ids.len, secs * 1e3, secs > 0 ? (double)input.len / secs / 1e6 : 0.0);
+            print_ids(&ids, cli_flag(args, "count"), &out);
             fwrite(out.data, 1, out.len, stdout);
             buf_free(&out);
         }
+        tokenizer_session_free(s);
     }
     if (fflush(stdout) != 0) {
         cli_error("cannot write to standard output: %s", strerror(errno));

@@ -777,6 +777,15 @@ static void decode_step(const struct dec_step *st, struct strlist *l)
     case DEC_BYTE_LEVEL:
         decode_byte_level(l);
         return;
+    case DEC_RAW_BYTES: {
+        struct buf all = {0};
+        for (size_t i = 0; i < l->len; i++)
+            buf_append(&all, l->v[i].data, l->v[i].len);
+        strlist_free(l);
+        utf8_append_lossy(strlist_add(l), all.data ? all.data : "", all.len);
+        buf_free(&all);
+        return;
+    }
     case DEC_METASPACE:
         for (size_t i = 0; i < l->len; i++)
             replace_all(&l->v[i], st->a, st->alen, i == 0 && st->prepend ? "" : " ",

@@ -76,6 +76,7 @@ enum dec_kind {
     DEC_FUSE,
     DEC_STRIP,
     DEC_REPLACE,
+    DEC_RAW_BYTES, /* tekken: token texts are bytes; fuse, repair UTF-8 */
 };
 struct dec_step {
     enum dec_kind kind;

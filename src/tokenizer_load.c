@@ -75,7 +75,7 @@ static void strmap_build(struct strmap *m, uint32_t n, const uint32_t *key_off,
 static void mergemap_init(struct mergemap *m, size_t n)
 {
     size_t cap = 16;
-    while (cap < n * 2)
+    while (cap < n + n / 3) /* load factor at most 3/4 */
         cap *= 2;
     m->slots = xcalloc(cap, sizeof *m->slots);
     m->mask = cap - 1;
@@ -320,15 +320,26 @@ int tok_byte_of_char(uint32_t cp)
 static bool byte_level_to_bytes(const char *text, size_t len, struct buf *out, const int *table)
 {
     const unsigned char *u = (const unsigned char *)text;
+    buf_reserve(out, len);
+    char *o = out->data + out->len;
     for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        size_t n = utf8_decode(u + i, len - i, &cp);
-        if (!n || cp >= 0x144 || table[cp] < 0)
+        int b;
+        if (u[i] < 0x80) {
+            b = table[u[i]];
+            i++;
+        } else if ((u[i] & 0xE0) == 0xC0 && i + 1 < len && (u[i + 1] & 0xC0) == 0x80) {
+            uint32_t cp = (uint32_t)(u[i] & 0x1F) << 6 | (u[i + 1] & 0x3F);
+            b = cp < 0x144 ? table[cp] : -1;
+            i += 2;
+        } else {
             return false;
-        char b = (char)table[cp];
-        buf_append(out, &b, 1);
-        i += n;
+        }
+        if (b < 0)
+            return false;
+        *o++ = (char)b;
     }
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = '\0';
     return true;
 }
 
@@ -861,35 +872,28 @@ static void build_keys(struct loader *ld)
     strmap_build(&t->vocab, t->vocab_size, t->key_off, t->key_len, t->keys);
 }
 
-/* Looks a merge part up; byte-level parts are converted first. */
-static uint32_t lookup_part(struct loader *ld, const char *text, size_t len, struct buf *tmp,
-                            const int *table)
-{
-    struct tokenizer *t = ld->tok;
-    if (!t->byte_level)
-        return strmap_get(&t->vocab, text, len);
-    buf_clear(tmp);
-    if (!byte_level_to_bytes(text, len, tmp, table))
-        return NO_TOKEN;
-    return strmap_get(&t->vocab, tmp->data ? tmp->data : "", tmp->len);
-}
-
 static bool add_merge(struct loader *ld, const char *a, size_t alen, const char *b, size_t blen,
                       uint32_t rank, struct buf *tmp, const int *table)
 {
     struct tokenizer *t = ld->tok;
-    uint32_t ia = lookup_part(ld, a, alen, tmp, table);
-    uint32_t ib = lookup_part(ld, b, blen, tmp, table);
+    uint32_t ia = NO_TOKEN, ib = NO_TOKEN, ic = NO_TOKEN;
     buf_clear(tmp);
+    bool ok = true;
+    size_t split;
     if (t->byte_level) {
-        if (!byte_level_to_bytes(a, alen, tmp, table) || !byte_level_to_bytes(b, blen, tmp, table))
-            ia = NO_TOKEN;
+        ok = byte_level_to_bytes(a, alen, tmp, table);
+        split = tmp->len;
+        ok = ok && byte_level_to_bytes(b, blen, tmp, table);
     } else {
         buf_append(tmp, a, alen);
+        split = tmp->len;
         buf_append(tmp, b, blen);
     }
-    uint32_t ic = ia == NO_TOKEN || ib == NO_TOKEN ? NO_TOKEN
-                                                   : strmap_get(&t->vocab, tmp->data, tmp->len);
+    if (ok) {
+        ia = strmap_get(&t->vocab, tmp->data, split);
+        ib = strmap_get(&t->vocab, tmp->data + split, tmp->len - split);
+        ic = strmap_get(&t->vocab, tmp->data, tmp->len);
+    }
     if (ia == NO_TOKEN || ib == NO_TOKEN || ic == NO_TOKEN)
         return failf(ld, "merge %u (\"%.*s\" + \"%.*s\") uses a token that is not in the vocabulary",
                      rank, (int)alen, a, (int)blen, b);
@@ -905,10 +909,13 @@ static bool scan_merges(struct loader *ld)
         table[cp] = tok_byte_of_char(cp);
     if (!expect(&s, '['))
         return failf(ld, "model.merges is not an array");
-    /* Count first so the map is sized once (commas are a safe upper bound). */
-    size_t approx = 1;
-    for (const char *p = s.p; p < s.end; p++)
-        approx += *p == ',';
+    /* Count first so the map is sized once: quotes / 2 bounds the number
+     * of "a b" strings, quotes / 4 the number of ["a","b"] pairs. */
+    size_t quotes = 0;
+    for (const char *p = s.p; (p = memchr(p, '"', (size_t)(s.end - p))) != NULL; p++)
+        quotes++;
+    skip_ws(&s);
+    size_t approx = 1 + (s.p < s.end && *s.p == '[' ? quotes / 4 : quotes / 2);
     mergemap_init(&ld->tok->merges, approx);
     struct buf a = {0}, b = {0}, tmp = {0};
     uint32_t rank = 0;
@@ -1058,11 +1065,251 @@ static cJSON *parse_span(struct loader *ld, const char *start, const char *end, 
     return v;
 }
 
+/* --- tekken.json (mistral-common) ------------------------------------------ */
+
+/* The special tokens of tekken files that do not list their own (versions
+ * up to v7), as mistral-common's Tekkenizer.DEPRECATED_SPECIAL_TOKENS. */
+static const char *const tekken_default_specials[] = {
+    "<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[AVAILABLE_TOOLS]", "[/AVAILABLE_TOOLS]",
+    "[TOOL_RESULTS]", "[/TOOL_RESULTS]", "[TOOL_CALLS]", "[IMG]", "<pad>", "[IMG_BREAK]",
+    "[IMG_END]", "[PREFIX]", "[MIDDLE]", "[SUFFIX]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]",
+    "[TOOL_CONTENT]",
+};
+
+static bool base64_decode(const char *in, size_t len, struct buf *out)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+                : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                : c >= '0' && c <= '9' ? c - '0' + 52
+                : c == '+'             ? 62
+                : c == '/'             ? 63
+                : c == '='             ? -2
+                                       : -1;
+        if (v == -2)
+            break;
+        if (v < 0)
+            return false;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            char b = (char)(acc >> bits & 0xFF);
+            buf_append(out, &b, 1);
+        }
+    }
+    return true;
+}
+
+/* One {"rank": N, "token_bytes": "base64", "token_str": ...} entry. */
+static bool scan_tekken_entry(struct scan *s, long *rank, struct buf *bytes, struct buf *tmp)
+{
+    if (!expect(s, '{'))
+        return false;
+    *rank = -1;
+    buf_clear(bytes);
+    for (;;) {
+        buf_clear(tmp);
+        if (!scan_string(s, tmp) || !expect(s, ':'))
+            return false;
+        skip_ws(s);
+        if (strcmp(tmp->data, "rank") == 0) {
+            char *endp;
+            *rank = strtol(s->p, &endp, 10);
+            if (endp == s->p)
+                return false;
+            s->p = endp;
+        } else if (strcmp(tmp->data, "token_bytes") == 0) {
+            buf_clear(tmp);
+            if (!scan_string(s, tmp) || !base64_decode(tmp->data, tmp->len, bytes))
+                return false;
+        } else if (!skip_value(s)) {
+            return false;
+        }
+        skip_ws(s);
+        if (s->p < s->end && *s->p == ',') {
+            s->p++;
+            continue;
+        }
+        return expect(s, '}');
+    }
+}
+
+/* A tekken file is tiktoken: byte strings with ranks; merging two parts
+ * yields the token their concatenation is, at that token's rank. So every
+ * way of cutting a token into two tokens is a merge with the token's rank,
+ * and the BPE loop of tokenizer.c gives tiktoken's result. Ids are ranks
+ * shifted past the special tokens; special token text is never matched in
+ * the input (mistral-common encodes it as plain text). */
 static bool tekken_load(struct loader *ld, const char *json, size_t len)
 {
-    (void)json;
-    (void)len;
-    return failf(ld, "tekken.json is not supported yet");
+    struct tokenizer *t = ld->tok;
+    struct scan s = {json, json + len};
+    const char *config[2] = {0}, *vocab[2] = {0}, *specials[2] = {0};
+    struct buf key = {0}, tmp = {0}, bytes = {0};
+    bool ok = false;
+    cJSON *cfg = NULL, *sp = NULL;
+    if (!expect(&s, '{'))
+        goto bad_json;
+    for (;;) {
+        skip_ws(&s);
+        if (s.p < s.end && *s.p == '}')
+            break;
+        buf_clear(&key);
+        if (!scan_string(&s, &key) || !expect(&s, ':'))
+            goto bad_json;
+        skip_ws(&s);
+        const char *v = s.p;
+        if (!skip_value(&s))
+            goto bad_json;
+        const char **slot = strcmp(key.data, "config") == 0           ? config
+                            : strcmp(key.data, "vocab") == 0          ? vocab
+                            : strcmp(key.data, "special_tokens") == 0 ? specials
+                                                                      : NULL;
+        if (slot) {
+            slot[0] = v;
+            slot[1] = s.p;
+        }
+        skip_ws(&s);
+        if (s.p < s.end && *s.p == ',')
+            s.p++;
+    }
+    if (!config[0] || !vocab[0]) {
+        failf(ld, "a tekken.json needs \"config\" and \"vocab\"");
+        goto done;
+    }
+    cfg = cJSON_ParseWithLength(config[0], (size_t)(config[1] - config[0]));
+    const char *pattern = jstr(cfg, "pattern");
+    const cJSON *vsize = cJSON_GetObjectItemCaseSensitive(cfg, "default_vocab_size");
+    const cJSON *nspecial = cJSON_GetObjectItemCaseSensitive(cfg, "default_num_special_tokens");
+    if (!pattern || !cJSON_IsNumber(vsize) || !cJSON_IsNumber(nspecial) ||
+        nspecial->valuedouble < 3 || vsize->valuedouble <= nspecial->valuedouble ||
+        vsize->valuedouble > 1e7) {
+        failf(ld, "config needs pattern, default_vocab_size and default_num_special_tokens");
+        goto done;
+    }
+    uint32_t n_special = (uint32_t)nspecial->valuedouble;
+    uint32_t inner = (uint32_t)vsize->valuedouble - n_special;
+
+    /* Special tokens: the file's list or the defaults, then "<SPECIAL_i>". */
+    ensure_id(ld, (uint32_t)vsize->valuedouble - 1);
+    uint32_t n_listed = 0;
+    if (specials[0]) {
+        sp = cJSON_ParseWithLength(specials[0], (size_t)(specials[1] - specials[0]));
+        const cJSON *item;
+        cJSON_ArrayForEach(item, sp)
+        {
+            const cJSON *rank = cJSON_GetObjectItemCaseSensitive(item, "rank");
+            const char *str = jstr(item, "token_str");
+            if (!cJSON_IsNumber(rank) || !str || rank->valuedouble < 0 ||
+                rank->valuedouble >= n_special) {
+                failf(ld, "special_tokens: every entry needs a rank below %u and a token_str",
+                      n_special);
+                goto done;
+            }
+            set_text(ld, (uint32_t)rank->valuedouble, str, strlen(str));
+            n_listed++;
+        }
+    } else {
+        for (size_t i = 0; i < ARRAY_LEN(tekken_default_specials); i++)
+            set_text(ld, (uint32_t)i, tekken_default_specials[i],
+                     strlen(tekken_default_specials[i]));
+        n_listed = ARRAY_LEN(tekken_default_specials);
+    }
+    for (uint32_t i = n_listed; i < n_special; i++) {
+        char filler[32];
+        snprintf(filler, sizeof filler, "<SPECIAL_%u>", i);
+        set_text(ld, i, filler, strlen(filler));
+    }
+
+    /* Vocabulary: the first `inner` entries, rank i at index i. */
+    s = (struct scan){vocab[0], vocab[1]};
+    if (!expect(&s, '['))
+        goto bad_json;
+    for (uint32_t i = 0; i < inner; i++) {
+        long rank;
+        if (!scan_tekken_entry(&s, &rank, &bytes, &tmp)) {
+            failf(ld, "vocab[%u] is not {rank, token_bytes (base64), token_str}", i);
+            goto done;
+        }
+        if (rank != (long)i || bytes.len == 0 || (i < 256 && (bytes.len != 1 || (unsigned char)bytes.data[0] != i))) {
+            failf(ld, "vocab[%u] has rank %ld or bytes that do not fit it", i, rank);
+            goto done;
+        }
+        set_text(ld, n_special + i, bytes.data, bytes.len);
+        skip_ws(&s);
+        if (i + 1 < inner && !expect(&s, ',')) {
+            failf(ld, "vocab has fewer than %u entries", inner);
+            goto done;
+        }
+    }
+    t->texts = buf_steal(&ld->texts);
+    t->key_off = xmalloc(t->vocab_size * sizeof *t->key_off);
+    t->key_len = xmalloc(t->vocab_size * sizeof *t->key_len);
+    for (uint32_t id = 0; id < t->vocab_size; id++) {
+        t->key_off[id] = t->text_off[id];
+        t->key_len[id] = id < n_special ? UINT32_MAX : t->text_len[id];
+    }
+    strmap_build(&t->vocab, t->vocab_size, t->key_off, t->key_len, t->texts);
+
+    mergemap_init(&t->merges, (size_t)inner * 4);
+    for (uint32_t id = n_special + 256; id < t->vocab_size; id++) {
+        const char *tk = t->texts + t->text_off[id];
+        uint32_t tlen = t->text_len[id];
+        for (uint32_t k = 1; k < tlen; k++) {
+            uint32_t a = strmap_get(&t->vocab, tk, k), b = strmap_get(&t->vocab, tk + k, tlen - k);
+            if (a != NO_TOKEN && b != NO_TOKEN)
+                mergemap_put(&t->merges, a, b, id - n_special, id);
+        }
+    }
+
+    struct pre_step st = {.kind = PRE_SPLIT, .behavior = SPLIT_ISOLATED};
+    buf_clear(&tmp);
+    st.regex = pretok_regex_compile(pattern, strlen(pattern), &tmp);
+    if (!st.regex) {
+        failf(ld, "config.pattern: %s", tmp.data);
+        goto done;
+    }
+    t->pre = xcalloc(1, sizeof *t->pre);
+    t->pre[0] = st;
+    t->n_pre = 1;
+    t->byte_level = true; /* raw bytes, no byte-level alphabet */
+    t->ignore_merges = true; /* tiktoken takes a piece that is a token whole */
+    t->has_decoder = true;
+    t->dec = xcalloc(1, sizeof *t->dec);
+    t->dec[0].kind = DEC_RAW_BYTES;
+    t->n_dec = 1;
+    t->is_special = xcalloc(t->vocab_size, sizeof *t->is_special);
+    for (uint32_t i = 0; i < n_special; i++)
+        t->is_special[i] = true;
+    uint32_t bos = NO_TOKEN;
+    for (uint32_t i = 0; i < n_special; i++) {
+        if (t->text_len[i] == 3 && memcmp(t->texts + t->text_off[i], "<s>", 3) == 0)
+            bos = i;
+    }
+    if (bos != NO_TOKEN)
+        push_id(&t->prefix_ids, &t->n_prefix, bos);
+    for (int b = 0; b < 256; b++) {
+        t->byte_ids[b] = n_special + (uint32_t)b;
+        t->fallback_ids[b] = NO_TOKEN;
+    }
+    t->unk_id = NO_TOKEN;
+    t->description = xasprintf("%s: tekken (tiktoken BPE), %u tokens (%u special), %zu merges",
+                               ld->name, t->vocab_size, n_special, t->merges.count);
+    ok = true;
+    goto done;
+bad_json:
+    failf(ld, "not valid JSON near byte %zu", (size_t)(s.p - json));
+done:
+    cJSON_Delete(cfg);
+    cJSON_Delete(sp);
+    buf_free(&key);
+    buf_free(&tmp);
+    buf_free(&bytes);
+    return ok;
 }
 
 static struct tokenizer *load_hf(struct loader *ld, const char *json, size_t len)
@@ -1159,10 +1406,9 @@ struct tokenizer *tokenizer_load_memory(const char *json, size_t len, const char
     struct loader ld = {.tok = xcalloc(1, sizeof *ld.tok), .name = name, .err = err};
     buf_clear(err);
     /* tekken.json: {"config": {...,"pattern": ...}, "vocab": [...], ...} */
-    const char *head = json;
-    while (head < json + len && (*head == ' ' || *head == '\n' || *head == '\r' || *head == '\t'))
-        head++;
-    bool tekken = len - (size_t)(head - json) > 10 && memcmp(head, "{\"config\"", 9) == 0;
+    struct scan head = {json, json + len};
+    bool tekken = expect(&head, '{') && expect(&head, '"') &&
+                  (size_t)(head.end - head.p) > 7 && memcmp(head.p, "config\"", 7) == 0;
     struct tokenizer *t = NULL;
     if (tekken) {
         if (tekken_load(&ld, json, len))
