@@ -977,11 +977,10 @@ static void finish_ids(struct loader *ld)
     bool *named = xcalloc(model_size ? model_size : 1, sizeof *named);
     for (uint32_t id = 0; id < model_size; id++)
         named[id] = t->text_len[id] != UINT32_MAX;
-    for (size_t i = 0; i < t->n_added; i++) {
-        struct added_token *a = &t->added[i];
-        if (a->id >= t->vocab_size || t->text_len[a->id] == UINT32_MAX)
-            set_text(ld, a->id, a->content, a->len);
-    }
+    /* Decoding prefers the added vocabulary, with normalized content for
+     * normalized tokens, as HF's decode does. */
+    for (size_t i = 0; i < t->n_added; i++)
+        set_text(ld, t->added[i].id, t->added[i].content, t->added[i].len);
     /* Ids no entry names decode to nothing rather than failing. */
     for (uint32_t id = 0; id < t->vocab_size; id++) {
         if (t->text_len[id] == UINT32_MAX)
@@ -1380,6 +1379,7 @@ static struct tokenizer *load_hf(struct loader *ld, const char *json, size_t len
     }
     if (!scan_vocab(ld))
         goto fail;
+    normalize_added(ld->tok);
     finish_ids(ld);
     ld->tok->texts = buf_steal(&ld->texts);
     build_keys(ld);
@@ -1389,7 +1389,6 @@ static struct tokenizer *load_hf(struct loader *ld, const char *json, size_t len
         mergemap_init(&ld->tok->merges, 1);
     if (!finish_model(ld))
         goto fail;
-    normalize_added(ld->tok);
     ld->tok->description = xasprintf(
         "%s: BPE%s%s, %u tokens, %zu merges, %zu added tokens", ld->name,
         ld->tok->byte_level ? " (byte-level)" : "", ld->tok->byte_fallback ? " (byte fallback)" : "",
