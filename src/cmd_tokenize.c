@@ -86,16 +86,18 @@ static void print_ids(const struct token_ids *ids, bool count_only, struct buf *
 }
 
 /* --lines: every line a JSON string; one result line each. */
-static int encode_lines(struct tokenizer_session *s, const char *input, unsigned flags,
-                        bool count_only)
+static int encode_lines(struct tokenizer_session *s, const char *input, size_t input_len,
+                        unsigned flags, bool count_only)
 {
     struct buf out = {0};
     struct token_ids ids = {0};
     int rc = EXIT_OK;
     size_t lineno = 0;
-    for (const char *p = input; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    const char *end = input + input_len;
+    for (const char *p = input; p < end;) {
+        /* memchr, not strchr: this libc's strchr measures the whole rest first. */
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
         lineno++;
         cJSON *v = cJSON_ParseWithLength(p, len);
         if (!cJSON_IsString(v)) {
@@ -167,7 +169,8 @@ static int run_tokenize(const struct cli_args *args)
         unsigned flags = cli_flag(args, "add-special") ? TOKENIZER_ADD_SPECIAL : 0;
         struct tokenizer_session *s = tokenizer_session_new(tok);
         if (cli_flag(args, "lines")) {
-            rc = encode_lines(s, input.data ? input.data : "", flags, cli_flag(args, "count"));
+            rc = encode_lines(s, input.data ? input.data : "", input.len, flags,
+                              cli_flag(args, "count"));
         } else {
             struct buf out = {0};
             int64_t t1 = now_ns();

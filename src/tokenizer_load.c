@@ -382,7 +382,7 @@ static const char *pattern_of(const cJSON *obj, bool *is_regex, const char **reg
 static bool add_normalizer(struct loader *ld, const cJSON *n)
 {
     struct tokenizer *t = ld->tok;
-    if (cJSON_IsNull(n))
+    if (!n || cJSON_IsNull(n))
         return true;
     const char *type = jtype(n);
     if (strcmp(type, "Sequence") == 0) {
@@ -482,7 +482,7 @@ static bool metaspace_options(struct loader *ld, const cJSON *n, char *rep, size
 static bool add_pre_tokenizer(struct loader *ld, const cJSON *n)
 {
     struct tokenizer *t = ld->tok;
-    if (cJSON_IsNull(n))
+    if (!n || cJSON_IsNull(n))
         return true;
     const char *type = jtype(n);
     if (strcmp(type, "Sequence") == 0) {
@@ -557,7 +557,7 @@ static bool add_pre_tokenizer(struct loader *ld, const cJSON *n)
 static bool add_decoder(struct loader *ld, const cJSON *n)
 {
     struct tokenizer *t = ld->tok;
-    if (cJSON_IsNull(n))
+    if (!n || cJSON_IsNull(n))
         return true;
     t->has_decoder = true;
     const char *type = jtype(n);
@@ -629,7 +629,7 @@ static void push_id(uint32_t **v, size_t *n, uint32_t id)
 static bool add_post_processor(struct loader *ld, const cJSON *n)
 {
     struct tokenizer *t = ld->tok;
-    if (cJSON_IsNull(n))
+    if (!n || cJSON_IsNull(n))
         return true;
     const char *type = jtype(n);
     if (strcmp(type, "Sequence") == 0) {

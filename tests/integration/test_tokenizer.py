@@ -302,3 +302,42 @@ def test_tokenize_cli(ctx):
     assert r.returncode == 0 and json.loads(r.stdout) == [1, 0], r.stdout
     r = ctx.llmsweep("tokenize", "--help")
     assert r.returncode == 0 and "--decode" in r.stdout
+
+
+def test_normalization_conformance_ucd(ctx):
+    """NormalizationTest.txt from the pinned UCD, through a tokenizer whose only vocabulary is
+    the 256 byte-fallback tokens <0x00>..<0xFF>: the ids are the bytes of the normalized text."""
+    import zipfile
+    ucd = os.path.join(ctx.root, ".deps", "src", "unicode-data", "UCD.zip")
+    testlib.require_file(ucd, "the pinned UCD (tools/bootstrap)")
+    with zipfile.ZipFile(ucd) as z:
+        lines = z.read("NormalizationTest.txt").decode("utf-8").splitlines()
+    rows = []
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("@"):
+            continue
+        cols = ["".join(chr(int(cp, 16)) for cp in col.split()) for col in line.split(";")[:5]]
+        rows.append(cols)
+    assert len(rows) > 15000, len(rows)
+    vocab = {"<0x%02X>" % b: b for b in range(256)}
+    # form -> for each column, the column it must equal after normalization (UCD's rules).
+    expect = {"NFC": [1, 1, 1, 3, 3], "NFD": [2, 2, 2, 4, 4], "NFKC": [3, 3, 3, 3, 3],
+              "NFKD": [4, 4, 4, 4, 4]}
+    for form, target in expect.items():
+        tok = tiny_tokenizer(normalizer={"type": form}, pre_tokenizer=None,
+                             decoder={"type": "Sequence", "decoders": [{"type": "ByteFallback"},
+                                                                       {"type": "Fuse"}]},
+                             model={"type": "BPE", "dropout": None, "unk_token": None,
+                                    "fuse_unk": False, "byte_fallback": True, "vocab": vocab,
+                                    "merges": []})
+        path = write_json(ctx, f"{form}.json", tok)
+        texts = [row[c] for row in rows for c in range(5)]
+        got = ours(ctx, path, [json.dumps(t) for t in texts])
+        bad = []
+        for k, ids in enumerate(got):
+            row, col = rows[k // 5], k % 5
+            want = row[target[col]].encode("utf-8")
+            if bytes(json.loads(ids)) != want:
+                bad.append((form, col, row[col], want.decode("utf-8")))
+        assert not bad, f"{len(bad)} failures, first: {[tuple(map(ascii, b)) for b in bad[:3]]}"
