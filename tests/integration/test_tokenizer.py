@@ -14,9 +14,7 @@ import os
 import subprocess
 
 import testlib
-
-ORACLE = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "peers", "tokenizer-oracle.py")
-ENV_SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "peers", "tokenizer-env")
+from tokenizer_peers import oracle, peer_env, real
 
 # Hard texts for parity (see the tokenize notes in the module docstring).
 CORPUS = [
@@ -102,30 +100,6 @@ CORPUS = [
 ]
 
 
-_ENV = {}
-
-
-def peer_env():
-    """The paths printed by tools/peers/tokenizer-env --check (a FAIL if it was not run)."""
-    if not _ENV:
-        r = subprocess.run(["sh", ENV_SCRIPT, "--check"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-        assert r.returncode == 0, ("the tokenizer peers are missing: run tools/peers/tokenizer-env "
-                                   f"(tools/test does)\n{r.stderr}")
-        for line in r.stdout.splitlines():
-            key, _, value = line.partition("=")
-            _ENV[key] = value.strip("'")
-    return _ENV
-
-
-def oracle(ctx, args, lines):
-    env = peer_env()
-    r = ctx.run([env["TOKENIZERS_PYTHON"], ORACLE] + args, input="".join(l + "\n" for l in lines),
-                timeout=600)
-    assert r.returncode == 0, f"tokenizer-oracle.py {' '.join(args)} failed:\n{r.stderr[-3000:]}"
-    return r.stdout.splitlines()
-
-
 def ours(ctx, tokenizer, lines, *flags):
     r = ctx.llmsweep("tokenize", "--tokenizer", tokenizer, "--lines", "--file", "-", *flags,
                      input="".join(l + "\n" for l in lines), timeout=600)
@@ -156,13 +130,6 @@ def check_decode(ctx, tokenizer, id_lists, skip_special=False):
         r = ctx.llmsweep(*args)
         assert r.returncode == 0, r.stderr
         assert r.stdout == json.loads(w), f"decode of {ids[:20]}: hf {json.loads(w)!r} us {r.stdout!r}"
-
-
-def real(name):
-    env = peer_env()
-    if name.startswith("TEKKEN"):
-        return env[name]
-    return os.path.join(env[name], "tokenizer.json")
 
 
 def parity_suite(ctx, tokenizer):

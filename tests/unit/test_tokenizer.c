@@ -240,3 +240,51 @@ TEST(tokenizer_is_shared_by_threads)
     tokenizer_free(tok);
     buf_free(&err);
 }
+
+#include "prompts.h"
+
+TEST(prompt_lengths_are_drawn_deterministically_and_clamped)
+{
+    struct token_dist d = {.mean = 100, .stdev = 50, .min = 80, .max = 130};
+    long sum = 0;
+    for (uint64_t i = 0; i < 2000; i++) {
+        int n = prompt_draw_tokens(&d, 7, i, 0);
+        CHECK(n >= 80 && n <= 130);
+        CHECK_EQ_INT(n, prompt_draw_tokens(&d, 7, i, 0));
+        sum += n;
+    }
+    CHECK(sum / 2000 > 95 && sum / 2000 < 115);
+    struct token_dist fixed = {.mean = 42};
+    CHECK_EQ_INT(prompt_draw_tokens(&fixed, 1, 99, 1), 42);
+    struct token_dist wide = {.mean = 1, .stdev = 100};
+    for (uint64_t i = 0; i < 100; i++)
+        CHECK(prompt_draw_tokens(&wide, 3, i, 0) >= 1);
+}
+
+TEST(prompts_without_tokenizer_have_four_bytes_per_token)
+{
+    struct spec spec = {0};
+    spec.workload.prompt_tokens = (struct token_dist){.mean = 50, .stdev = 20};
+    spec.workload.output_tokens = (struct token_dist){.mean = 10};
+    spec.workload.shared_prefix_tokens = 8;
+    spec.workload.seed = 3;
+    struct buf err = {0};
+    struct prompt_source *ps = prompt_source_new(&spec, NULL, &err);
+    CHECK(ps != NULL);
+    if (!ps)
+        return;
+    CHECK(!prompt_source_exact(ps));
+    struct prompt a = {0}, b = {0};
+    for (uint64_t i = 0; i < 500; i++) {
+        prompt_make(ps, NULL, i, &a);
+        CHECK_EQ_INT(a.len, 4 * (size_t)a.prompt_tokens);
+        CHECK_EQ_INT(strlen(a.text), a.len);
+        CHECK_EQ_INT(a.output_tokens, 10);
+        prompt_make(ps, NULL, i, &b);
+        CHECK_EQ_STR(a.text, b.text);
+    }
+    prompt_free(&a);
+    prompt_free(&b);
+    prompt_source_free(ps);
+    buf_free(&err);
+}

@@ -109,7 +109,22 @@ def train_splits(tk, text):
     return tok
 
 
-TRAINERS = {"byte-level": train_byte_level, "metaspace": train_metaspace, "splits": train_splits}
+def train_whole(tk, text):
+    """No pre-tokenizer split at all (ByteLevel without its regex): merges cross spaces, so token
+    counts of words do not add up; llmsweep's prompt generator must notice and re-encode."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=4000, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    tok.train_from_iterator([text], trainer)
+    return tok
+
+
+TRAINERS = {"byte-level": train_byte_level, "metaspace": train_metaspace, "splits": train_splits,
+            "whole": train_whole}
 
 
 def main():
