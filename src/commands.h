@@ -6,6 +6,7 @@
 #include "cli.h"
 
 extern const struct cli_command cmd_fetch;
+extern const struct cli_command cmd_fetch_tokenizer;
 extern const struct cli_command cmd_prompts;
 extern const struct cli_command cmd_run;
 extern const struct cli_command cmd_tokenize;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* The usual homes of the system CA bundle: Debian/Ubuntu, Fedora/RHEL
@@ -313,6 +314,41 @@ static size_t collect_body(char *data, size_t size, size_t nmemb, void *userdata
     return size * nmemb;
 }
 
+/* Keeps the header lines of the last response only: a redirect or a
+ * 100-continue starts a new block with its status line. */
+static size_t collect_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    struct buf *headers = userdata;
+    size_t len = size * nmemb;
+    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        buf_clear(headers);
+    buf_append(headers, data, len);
+    return len;
+}
+
+bool http_response_header(const struct http_response *resp, const char *name, struct buf *value)
+{
+    size_t nlen = strlen(name);
+    buf_clear(value);
+    const char *p = resp->headers.data, *end = p ? p + resp->headers.len : NULL;
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        if ((size_t)(line_end - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+            const char *v = p + nlen + 1;
+            while (v < line_end && (*v == ' ' || *v == '\t'))
+                v++;
+            const char *ve = line_end;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            buf_append(value, v, (size_t)(ve - v));
+            return true;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return false;
+}
+
 bool http_perform(const struct http_config *cfg, const struct http_request *req,
                   struct http_response *resp, struct http_failure *fail)
 {
@@ -340,6 +376,8 @@ bool http_perform(const struct http_config *cfg, const struct http_request *req,
     }
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, collect_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &resp->headers);
 
     CURLcode rc = curl_easy_perform(easy);
     bool ok = rc == CURLE_OK;
@@ -370,4 +408,5 @@ void http_response_free(struct http_response *resp)
 {
     buf_free(&resp->body);
     buf_free(&resp->content_type);
+    buf_free(&resp->headers);
 }

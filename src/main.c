@@ -11,6 +11,7 @@
 
 static const struct cli_command *const commands[] = {
     &cmd_fetch,
+    &cmd_fetch_tokenizer,
     &cmd_prompts,
     &cmd_run,
     &cmd_tokenize,
