@@ -87,9 +87,11 @@ static void print_ids(const struct token_ids *ids, bool count_only, struct buf *
 
 /* --lines: every line a JSON string; one result line each. */
 static int encode_lines(struct tokenizer_session *s, const char *input, size_t input_len,
-                        unsigned flags, bool count_only)
+                        unsigned flags, bool count_only, bool verbose)
 {
     struct buf out = {0};
+    int64_t busy_ns = 0;
+    size_t text_bytes = 0, tokens = 0;
     struct token_ids ids = {0};
     int rc = EXIT_OK;
     size_t lineno = 0;
@@ -107,13 +109,23 @@ static int encode_lines(struct tokenizer_session *s, const char *input, size_t i
             break;
         }
         ids.len = 0;
-        tokenizer_encode(s, v->valuestring, strlen(v->valuestring), flags, &ids);
+        size_t vlen = strlen(v->valuestring);
+        int64_t t0 = now_ns();
+        tokenizer_encode(s, v->valuestring, vlen, flags, &ids);
+        busy_ns += now_ns() - t0;
+        text_bytes += vlen;
+        tokens += ids.len;
         cJSON_Delete(v);
         print_ids(&ids, count_only, &out);
         p += len + (nl ? 1 : 0);
     }
     if (rc == EXIT_OK)
         fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    if (rc == EXIT_OK && verbose) {
+        double secs = (double)busy_ns / NS_PER_SEC;
+        cli_info("encoded %zu texts, %zu bytes into %zu tokens in %.1f ms (%.1f MB/s)", lineno,
+                 text_bytes, tokens, secs * 1e3, secs > 0 ? (double)text_bytes / secs / 1e6 : 0.0);
+    }
     buf_free(&out);
     token_ids_free(&ids);
     return rc;
@@ -170,7 +182,7 @@ static int run_tokenize(const struct cli_args *args)
         struct tokenizer_session *s = tokenizer_session_new(tok);
         if (cli_flag(args, "lines")) {
             rc = encode_lines(s, input.data ? input.data : "", input.len, flags,
-                              cli_flag(args, "count"));
+                              cli_flag(args, "count"), cli_flag(args, "verbose"));
         } else {
             struct buf out = {0};
             int64_t t1 = now_ns();
