@@ -314,21 +314,18 @@ static size_t collect_body(char *data, size_t size, size_t nmemb, void *userdata
     return size * nmemb;
 }
 
-/* Keeps the header lines of the last response only: a redirect or a
- * 100-continue starts a new block with its status line. */
+/* Keeps the header lines of every response of the transfer (redirects
+ * included), in order; http_response_header reads the latest value. */
 static size_t collect_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
-    struct buf *headers = userdata;
-    size_t len = size * nmemb;
-    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
-        buf_clear(headers);
-    buf_append(headers, data, len);
-    return len;
+    buf_append(userdata, data, size * nmemb);
+    return size * nmemb;
 }
 
 bool http_response_header(const struct http_response *resp, const char *name, struct buf *value)
 {
     size_t nlen = strlen(name);
+    bool found = false;
     buf_clear(value);
     const char *p = resp->headers.data, *end = p ? p + resp->headers.len : NULL;
     while (p && p < end) {
@@ -341,12 +338,13 @@ bool http_response_header(const struct http_response *resp, const char *name, st
             const char *ve = line_end;
             while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
                 ve--;
+            buf_clear(value);
             buf_append(value, v, (size_t)(ve - v));
-            return true;
+            found = true;
         }
         p = eol ? eol + 1 : end;
     }
-    return false;
+    return found;
 }
 
 bool http_perform(const struct http_config *cfg, const struct http_request *req,

@@ -267,13 +267,19 @@ static enum fetch_result fetch_one(const struct hub_options *o, const char *repo
         result = FETCH_UNREACHABLE;
         goto done;
     }
-    http_response_header(&resp, "X-Error-Code", &code);
+    /* Only the final answer's error code counts, not a redirect's. */
+    if (resp.status >= 400)
+        http_response_header(&resp, "X-Error-Code", &code);
     const char *ec = code.data ? code.data : "";
     if (resp.status == 200) {
         buf_clear(body);
         buf_append(body, resp.body.data ? resp.body.data : "", resp.body.len);
-        if (http_response_header(&resp, "X-Repo-Commit", commit) && commit->len == 0)
+        struct buf c = {0};
+        if (http_response_header(&resp, "X-Repo-Commit", &c) && c.len) {
             buf_clear(commit);
+            buf_append(commit, c.data, c.len);
+        }
+        buf_free(&c);
         result = FETCH_OK;
     } else if (resp.status == 404 && strcmp(ec, "RepoNotFound") != 0 &&
                strcmp(ec, "RevisionNotFound") != 0) {

@@ -55,6 +55,8 @@ struct tokenizer_session {
     struct candidate *heap;
     size_t heap_cap;
 
+    struct token_ids count_ids; /* tokenizer_count's scratch */
+
     struct cache_slot *cache;
     size_t cache_entries;
     struct buf cache_keys;
@@ -100,6 +102,7 @@ void tokenizer_session_free(struct tokenizer_session *s)
     free(s->cache);
     buf_free(&s->cache_keys);
     token_ids_free(&s->cache_ids);
+    token_ids_free(&s->count_ids);
     free(s);
 }
 
@@ -690,11 +693,9 @@ void tokenizer_encode(struct tokenizer_session *s, const char *text, size_t len,
 
 size_t tokenizer_count(struct tokenizer_session *s, const char *text, size_t len)
 {
-    struct token_ids ids = {0};
-    tokenizer_encode(s, text, len, 0, &ids);
-    size_t n = ids.len;
-    token_ids_free(&ids);
-    return n;
+    s->count_ids.len = 0;
+    tokenizer_encode(s, text, len, 0, &s->count_ids);
+    return s->count_ids.len;
 }
 
 /* --- decoding ----------------------------------------------------------------------- */

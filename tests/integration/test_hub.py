@@ -49,7 +49,8 @@ def start_hub(ctx):
                                "tokenizer_config.json": files["tokenizer_config.json"]}},
         "org/gated": {"commit": COMMIT, "gated": True,
                       "files": {"tokenizer.json": files["tokenizer.json"]}},
-        "mistralai/tekken": {"commit": COMMIT, "files": {"tekken.json": files["tekken.json"]}},
+        "mistralai/tekken": {"commit": COMMIT, "files": {"tekken.json": files["tekken.json"]},
+                             "lfs": ["tekken.json"]},
         "org/empty": {"commit": COMMIT, "files": {"README.md": files["tokenizer_config.json"]}},
         "old/name": {"moved_to": "org/open"}}}
     cfg = ctx.path("hub.json")
@@ -174,6 +175,9 @@ def test_fetch_tekken_only_repo(ctx):
     r = fetch(ctx, hub, "mistralai/tekken", "--out", ctx.path("tk"))
     assert r.returncode == 0, r.stderr
     assert "tekken" in r.stderr
+    # The only file came through a redirect: the commit is taken from the Hub's 302.
+    with open(ctx.path("cache", "hub", "mistralai--tekken", "main", ".commit")) as f:
+        assert f.read() == COMMIT
     assert os.listdir(ctx.path("tk")) == ["tekken.json"] or "tekken.json" in os.listdir(ctx.path("tk"))
     # Ranks: "hello" 259, " world" 263; ids are shifted past the 10 special tokens.
     t = ctx.llmsweep("tokenize", "--tokenizer", ctx.path("tk"), "--text", "hello world", "--add-special")

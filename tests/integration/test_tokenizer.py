@@ -14,7 +14,7 @@ import os
 import subprocess
 
 import testlib
-from tokenizer_peers import oracle, peer_env, real
+from tokenizer_peers import ORACLE, oracle, peer_env, real
 
 # Hard texts for parity (see the tokenize notes in the module docstring).
 CORPUS = [
@@ -127,9 +127,11 @@ def check_decode(ctx, tokenizer, id_lists, skip_special=False):
         args = ["tokenize", "--tokenizer", tokenizer, "--decode", "--text", json.dumps(ids)]
         if skip_special:
             args.append("--skip-special")
-        r = ctx.llmsweep(*args)
+        # Bytes, not text mode: universal newlines would turn "\r\n" into "\n".
+        r = subprocess.run([ctx.bin] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert r.returncode == 0, r.stderr
-        assert r.stdout == json.loads(w), f"decode of {ids[:20]}: hf {json.loads(w)!r} us {r.stdout!r}"
+        got = r.stdout.decode("utf-8")
+        assert got == json.loads(w), f"decode of {ids[:20]}: hf {json.loads(w)!r} us {got!r}"
 
 
 def parity_suite(ctx, tokenizer):
