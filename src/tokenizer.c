@@ -522,11 +522,10 @@ static void pretokenize(struct tokenizer_session *s, size_t depth, const char *t
 
 /* --- normalizers and added tokens ------------------------------------------------ */
 
-/* Normalizes text into s->normalized (returns it). */
-static const struct buf *normalize(struct tokenizer_session *s, const char *text, size_t len)
+void tok_normalize(const struct tokenizer *t, const char *text, size_t len, struct buf *out,
+                  struct buf *tmp)
 {
-    const struct tokenizer *t = s->tok;
-    struct buf *cur = &s->normalized, *tmp = &s->norm_tmp;
+    struct buf *cur = out;
     buf_clear(cur);
     buf_append(cur, text, len);
     for (size_t k = 0; k < t->n_norm; k++) {
@@ -542,22 +541,28 @@ static const struct buf *normalize(struct tokenizer_session *s, const char *text
             buf_append(tmp, cur->data, cur->len);
             break;
         case NORM_REPLACE:
-            for (size_t p = 0; p < cur->len;) {
-                const char *hit = memmem(cur->data + p, cur->len - p, st->a, st->alen);
-                size_t stop = hit ? (size_t)(hit - cur->data) : cur->len;
-                buf_append(tmp, cur->data + p, stop - p);
-                if (!hit)
-                    break;
-                buf_append(tmp, st->b, st->blen);
-                p = stop + st->alen;
-            }
+            tok_replace_all(tmp, cur->data, cur->len, st->a, st->alen, st->b, st->blen);
             break;
         }
         struct buf swap = *cur;
         *cur = *tmp;
         *tmp = swap;
     }
-    return cur;
+}
+
+void tok_replace_all(struct buf *out, const char *text, size_t len, const char *pat, size_t plen,
+                     const char *with, size_t wlen)
+{
+    buf_append(out, "", 0);
+    for (size_t p = 0; p < len;) {
+        const char *hit = memmem(text + p, len - p, pat, plen);
+        size_t stop = hit ? (size_t)(hit - text) : len;
+        buf_append(out, text + p, stop - p);
+        if (!hit)
+            break;
+        buf_append(out, with, wlen);
+        p = stop + plen;
+    }
 }
 
 static size_t utf8_prev(const char *text, size_t pos)
@@ -662,12 +667,10 @@ static void after_raw_split(struct tokenizer_session *s, const char *text, size_
         split_added(s, true, text, len, at_start, after_normalized_split, out);
         return;
     }
-    const struct buf *n = normalize(s, text, len);
-    /* Pre-tokenizers may use s->normalized's sibling buffers, never it. */
-    char *copy = xstrndup(n->data ? n->data : "", n->len);
-    size_t nlen = n->len;
-    split_added(s, true, copy, nlen, at_start, after_normalized_split, out);
-    free(copy);
+    tok_normalize(t, text, len, &s->normalized, &s->norm_tmp);
+    /* The split below runs the pre-tokenizers, which never touch s->normalized. */
+    split_added(s, true, s->normalized.data, s->normalized.len, at_start, after_normalized_split,
+                out);
 }
 
 void tokenizer_encode(struct tokenizer_session *s, const char *text, size_t len, unsigned flags,
@@ -758,16 +761,7 @@ static void decode_byte_level(struct strlist *l)
 static void replace_all(struct buf *tk, const char *pat, size_t plen, const char *with, size_t wlen)
 {
     struct buf r = {0};
-    buf_append(&r, "", 0);
-    for (size_t p = 0; p < tk->len;) {
-        const char *hit = memmem(tk->data + p, tk->len - p, pat, plen);
-        size_t stop = hit ? (size_t)(hit - tk->data) : tk->len;
-        buf_append(&r, tk->data + p, stop - p);
-        if (!hit)
-            break;
-        buf_append(&r, with, wlen);
-        p = stop + plen;
-    }
+    tok_replace_all(&r, tk->data, tk->len, pat, plen, with, wlen);
     buf_free(tk);
     *tk = r;
 }

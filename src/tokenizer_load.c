@@ -379,21 +379,32 @@ static const char *pattern_of(const cJSON *obj, bool *is_regex, const char **reg
     return NULL;
 }
 
+typedef bool component_fn(struct loader *ld, const cJSON *n);
+
+/* Absent or null: nothing to add (1). {"type": "Sequence", KEY: [...]}: each
+ * item through fn (1 or 0). Anything else: -1, for the caller to handle. */
+static int each_in_sequence(struct loader *ld, const cJSON *n, const char *key, component_fn *fn)
+{
+    if (!n || cJSON_IsNull(n))
+        return 1;
+    if (strcmp(jtype(n), "Sequence") != 0)
+        return -1;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(n, key))
+    {
+        if (!fn(ld, item))
+            return 0;
+    }
+    return 1;
+}
+
 static bool add_normalizer(struct loader *ld, const cJSON *n)
 {
     struct tokenizer *t = ld->tok;
-    if (!n || cJSON_IsNull(n))
-        return true;
+    int handled = each_in_sequence(ld, n, "normalizers", add_normalizer);
+    if (handled >= 0)
+        return handled == 1;
     const char *type = jtype(n);
-    if (strcmp(type, "Sequence") == 0) {
-        const cJSON *item;
-        cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(n, "normalizers"))
-        {
-            if (!add_normalizer(ld, item))
-                return false;
-        }
-        return true;
-    }
     struct norm_step st = {0};
     if (strcmp(type, "NFC") == 0 || strcmp(type, "NFD") == 0 || strcmp(type, "NFKC") == 0 ||
         strcmp(type, "NFKD") == 0) {
@@ -482,18 +493,10 @@ static bool metaspace_options(struct loader *ld, const cJSON *n, char *rep, size
 static bool add_pre_tokenizer(struct loader *ld, const cJSON *n)
 {
     struct tokenizer *t = ld->tok;
-    if (!n || cJSON_IsNull(n))
-        return true;
+    int handled = each_in_sequence(ld, n, "pretokenizers", add_pre_tokenizer);
+    if (handled >= 0)
+        return handled == 1;
     const char *type = jtype(n);
-    if (strcmp(type, "Sequence") == 0) {
-        const cJSON *item;
-        cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(n, "pretokenizers"))
-        {
-            if (!add_pre_tokenizer(ld, item))
-                return false;
-        }
-        return true;
-    }
     if (t->byte_level)
         return failf(ld, "pre_tokenizer %s after ByteLevel is not supported (ByteLevel must be "
                          "the last pre-tokenizer)",
@@ -557,19 +560,11 @@ static bool add_pre_tokenizer(struct loader *ld, const cJSON *n)
 static bool add_decoder(struct loader *ld, const cJSON *n)
 {
     struct tokenizer *t = ld->tok;
-    if (!n || cJSON_IsNull(n))
-        return true;
+    int handled = each_in_sequence(ld, n, "decoders", add_decoder);
+    if (handled >= 0)
+        return handled == 1;
     t->has_decoder = true;
     const char *type = jtype(n);
-    if (strcmp(type, "Sequence") == 0) {
-        const cJSON *item;
-        cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(n, "decoders"))
-        {
-            if (!add_decoder(ld, item))
-                return false;
-        }
-        return true;
-    }
     struct dec_step st = {0};
     if (strcmp(type, "ByteLevel") == 0) {
         st.kind = DEC_BYTE_LEVEL;
@@ -629,18 +624,10 @@ static void push_id(uint32_t **v, size_t *n, uint32_t id)
 static bool add_post_processor(struct loader *ld, const cJSON *n)
 {
     struct tokenizer *t = ld->tok;
-    if (!n || cJSON_IsNull(n))
-        return true;
+    int handled = each_in_sequence(ld, n, "processors", add_post_processor);
+    if (handled >= 0)
+        return handled == 1;
     const char *type = jtype(n);
-    if (strcmp(type, "Sequence") == 0) {
-        const cJSON *item;
-        cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(n, "processors"))
-        {
-            if (!add_post_processor(ld, item))
-                return false;
-        }
-        return true;
-    }
     if (strcmp(type, "ByteLevel") == 0)
         return true; /* offsets only */
     if (strcmp(type, "RobertaProcessing") == 0 || strcmp(type, "BertProcessing") == 0) {
@@ -1003,39 +990,17 @@ static void normalize_added(struct tokenizer *t)
         struct added_token *tk = &t->added[i];
         if (!tk->normalized || t->n_norm == 0)
             continue;
-        buf_clear(&a);
-        buf_append(&a, tk->content, tk->len);
-        for (size_t k = 0; k < t->n_norm; k++) {
-            const struct norm_step *st = &t->norm[k];
-            buf_clear(&b);
-            if (st->kind == NORM_UNICODE) {
-                unicode_normalize(st->form, a.data, a.len, &b);
-            } else if (st->kind == NORM_PREPEND) {
-                buf_append(&b, st->a, st->alen);
-                buf_append(&b, a.data, a.len);
-            } else {
-                for (size_t p = 0; p < a.len;) {
-                    if (p + st->alen <= a.len && memcmp(a.data + p, st->a, st->alen) == 0) {
-                        buf_append(&b, st->b, st->blen);
-                        p += st->alen;
-                    } else {
-                        buf_append(&b, a.data + p, 1);
-                        p++;
-                    }
-                }
-            }
-            struct buf swap = a;
-            a = b;
-            b = swap;
-        }
+        tok_normalize(t, tk->content, tk->len, &a, &b);
         free(tk->content);
         tk->len = a.len;
         tk->content = xstrndup(a.data ? a.data : "", a.len);
     }
     buf_free(&a);
     buf_free(&b);
-    for (size_t i = 0; i < t->n_added; i++)
-        t->added_first_byte[t->added[i].normalized][(unsigned char)t->added[i].content[0]] = 1;
+    for (size_t i = 0; i < t->n_added; i++) {
+        if (t->added[i].len)
+            t->added_first_byte[t->added[i].normalized][(unsigned char)t->added[i].content[0]] = 1;
+    }
 }
 
 static bool finish_model(struct loader *ld)
