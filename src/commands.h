@@ -6,6 +6,8 @@
 #include "cli.h"
 
 extern const struct cli_command cmd_fetch;
+extern const struct cli_command cmd_specs;
+extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_version;
 
 #endif

@@ -11,6 +11,8 @@
 
 static const struct cli_command *const commands[] = {
     &cmd_fetch,
+    &cmd_specs,
+    &cmd_validate,
     &cmd_version,
 };
 
