@@ -116,6 +116,66 @@ const struct spec_origin *spec_origin_of(const struct spec *spec, const char *pa
     return NULL;
 }
 
+const struct spec_option spec_options[] = {
+    {"endpoint", "endpoint", "--endpoint"},
+    {"model", "model", "--model"},
+    {"api", "api", "--api"},
+    {"profile", "load.profile", "--profile"},
+    {"levels", "load.levels", "--levels"},
+    {"duration", "load.duration", "--duration"},
+    {"max-requests", "load.max_requests", "--max-requests"},
+    {"prompt-tokens", "workload.prompt_tokens", "--prompt-tokens"},
+    {"output-tokens", "workload.output_tokens", "--output-tokens"},
+    {"tokenizer", "tokenizer", "--tokenizer"},
+    {"output-dir", "outputs.dir", "--output-dir"},
+    {"workers", "load.workers", "--workers"},
+    {0},
+};
+
+/* --- overrides from argv ------------------------------------------------------------ */
+
+static void add_override(struct spec_overrides *o, const char *path, const char *value,
+                         const char *origin)
+{
+    o->items = xrealloc(o->items, (o->count + 1) * sizeof *o->items);
+    o->items[o->count++] = (struct spec_override){path, value, origin};
+}
+
+bool spec_overrides_add_option(struct spec_overrides *o, const char *option, const char *value)
+{
+    for (const struct spec_option *opt = spec_options; opt->option; opt++) {
+        if (strcmp(opt->option, option) == 0) {
+            add_override(o, opt->path, value, opt->origin);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool spec_overrides_add_set(struct spec_overrides *o, const char *assignment, struct buf *err)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment) {
+        buf_printf(err, "--set '%s': expected key.path=value, e.g. --set load.duration=2m",
+                   assignment);
+        return false;
+    }
+    char *path = xstrndup(assignment, (size_t)(eq - assignment));
+    o->owned = xrealloc(o->owned, (o->n_owned + 1) * sizeof *o->owned);
+    o->owned[o->n_owned++] = path;
+    add_override(o, path, eq + 1, "--set");
+    return true;
+}
+
+void spec_overrides_free(struct spec_overrides *o)
+{
+    for (size_t i = 0; i < o->n_owned; i++)
+        free(o->owned[i]);
+    free(o->owned);
+    free(o->items);
+    *o = (struct spec_overrides){0};
+}
+
 /* --- timing ----------------------------------------------------------------- */
 
 double spec_level_seconds(const struct spec *spec)

@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "embedded.h"
+#include "envexpand.h"
 #include "prices.h"
 #include "spec.h"
 #include "yamlload.h"
@@ -341,22 +342,6 @@ static const struct field fields[] = {
 
 #define N_FIELDS ARRAY_LEN(fields)
 
-const struct spec_option spec_options[] = {
-    {"endpoint", "endpoint", "--endpoint"},
-    {"model", "model", "--model"},
-    {"api", "api", "--api"},
-    {"profile", "load.profile", "--profile"},
-    {"levels", "load.levels", "--levels"},
-    {"duration", "load.duration", "--duration"},
-    {"max-requests", "load.max_requests", "--max-requests"},
-    {"prompt-tokens", "workload.prompt_tokens", "--prompt-tokens"},
-    {"output-tokens", "workload.output_tokens", "--output-tokens"},
-    {"tokenizer", "tokenizer", "--tokenizer"},
-    {"output-dir", "outputs.dir", "--output-dir"},
-    {"workers", "load.workers", "--workers"},
-    {0},
-};
-
 size_t spec_field_count(void)
 {
     return N_FIELDS;
@@ -647,59 +632,27 @@ static void store(void *base, size_t offset, const void *value, size_t size)
     memcpy((char *)base + offset, value, size);
 }
 
-/* ${NAME} and ${NAME:-fallback} from the environment; $${ is a literal ${.
- * Returns NULL (with the message) for an unset variable or bad syntax. */
+/* ${VAR} expansion (envexpand.h); NULL (with the message) if it fails. */
 static char *expand_env(struct loader *L, const struct field *f, const struct value *v,
-                        const char *text)
+                        size_t item, const char *text)
 {
-    struct buf out = {0};
-    buf_puts(&out, "");
-    for (const char *p = text; *p;) {
-        if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
-            buf_puts(&out, "${");
-            p += 3;
-            continue;
-        }
-        if (p[0] != '$' || p[1] != '{') {
-            buf_putc(&out, *p++);
-            continue;
-        }
-        const char *name = p + 2, *close = strchr(name, '}');
-        size_t name_len = strcspn(name, ":}");
-        bool valid = close && name_len > 0 && (isalpha((unsigned char)*name) || *name == '_');
-        for (size_t i = 0; valid && i < name_len; i++)
-            valid = isalnum((unsigned char)name[i]) || name[i] == '_';
-        bool has_default = valid && name[name_len] == ':';
-        if (has_default && name[name_len + 1] != '-')
-            valid = false;
-        if (!valid) {
-            fail(L, f, v, NONE,
-                 "bad variable reference in '%.60s' (write ${NAME} or ${NAME:-default}; $${ "
-                 "for a literal ${)",
-                 text);
-            buf_free(&out);
-            return NULL;
-        }
-        char *var = xstrndup(name, name_len);
-        const char *val = getenv(var);
-        if (val && *val) {
-            buf_puts(&out, val);
-        } else if (has_default) {
-            const char *dflt = name + name_len + 2;
-            buf_append(&out, dflt, (size_t)(close - dflt));
-        } else {
-            fail(L, f, v, NONE,
-                 "environment variable %s is not set or empty (export %s=..., or write "
-                 "${%s:-default})",
-                 var, var, var);
-            free(var);
-            buf_free(&out);
-            return NULL;
-        }
-        free(var);
-        p = close + 1;
+    char *out, *name;
+    switch (env_expand(text, &out, &name)) {
+    case ENV_OK:
+        return out;
+    case ENV_UNSET:
+        fail(L, f, v, item,
+             "environment variable %s is not set or empty (export %s=..., or write "
+             "${%s:-default})",
+             name, name, name);
+        free(name);
+        return NULL;
+    case ENV_SYNTAX:
+        break;
     }
-    return buf_steal(&out);
+    fail(L, f, v, item,
+         "bad variable reference (write ${NAME} or ${NAME:-default}; $${ for a literal ${)");
+    return NULL;
 }
 
 /* Parses a number and checks its range; `whole` also rejects fractions. */
@@ -971,7 +924,7 @@ static bool convert_headers(struct loader *L, const struct field *f, const struc
             return false;
         }
         /* A header value may hold a secret: never echo it. */
-        char *value = expand_env(L, f, v, h->value);
+        char *value = expand_env(L, f, v, i, h->value);
         if (!value)
             return false;
         if (strpbrk(value, "\r\n")) {
@@ -1059,7 +1012,7 @@ static bool convert(struct loader *L, size_t idx)
     const char *text = v->text;
     char *expanded = NULL;
     if (f->kind == K_TEXT || f->kind == K_ENDPOINT || f->kind == K_URL) {
-        expanded = expand_env(L, f, v, text);
+        expanded = expand_env(L, f, v, NONE, text);
         if (!expanded)
             return false;
         if (!*expanded) { /* ${VAR:-} and "" leave the field unset */
@@ -1376,7 +1329,7 @@ int spec_load(const char *name, const char *file, const struct spec_override *ov
             buf_printf(err, "no embedded spec named '%s'", name);
             if (near)
                 buf_printf(err, " (did you mean '%s'?)", near);
-            buf_puts(err, "; 'llmsweep specs' lists them, or pass a file with --spec FILE");
+            buf_puts(err, "; 'llmsweep specs' lists them");
             return EXIT_USAGE;
         }
         char *label = xasprintf("embedded:%s", f->name);
@@ -1397,50 +1350,6 @@ int spec_load(const char *name, const char *file, const struct spec_override *ov
         return rc;
     }
     return spec_load_text("command line", NULL, 0, overrides, n_overrides, out, err);
-}
-
-/* --- overrides from argv ------------------------------------------------------------ */
-
-static void add_override(struct spec_overrides *o, const char *path, const char *value,
-                         const char *origin)
-{
-    o->items = xrealloc(o->items, (o->count + 1) * sizeof *o->items);
-    o->items[o->count++] = (struct spec_override){path, value, origin};
-}
-
-bool spec_overrides_add_option(struct spec_overrides *o, const char *option, const char *value)
-{
-    for (const struct spec_option *opt = spec_options; opt->option; opt++) {
-        if (strcmp(opt->option, option) == 0) {
-            add_override(o, opt->path, value, opt->origin);
-            return true;
-        }
-    }
-    return false;
-}
-
-bool spec_overrides_add_set(struct spec_overrides *o, const char *assignment, struct buf *err)
-{
-    const char *eq = strchr(assignment, '=');
-    if (!eq || eq == assignment) {
-        buf_printf(err, "--set '%s': expected key.path=value, e.g. --set load.duration=2m",
-                   assignment);
-        return false;
-    }
-    char *path = xstrndup(assignment, (size_t)(eq - assignment));
-    o->owned = xrealloc(o->owned, (o->n_owned + 1) * sizeof *o->owned);
-    o->owned[o->n_owned++] = path;
-    add_override(o, path, eq + 1, "--set");
-    return true;
-}
-
-void spec_overrides_free(struct spec_overrides *o)
-{
-    for (size_t i = 0; i < o->n_owned; i++)
-        free(o->owned[i]);
-    free(o->owned);
-    free(o->items);
-    *o = (struct spec_overrides){0};
 }
 
 /* --- rendering resolved values -------------------------------------------------------- */
