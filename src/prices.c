@@ -55,7 +55,7 @@ static bool check_entries(const struct price_table *t, const struct yaml_doc *do
             continue;
         char *path = xasprintf("instances[%u].%s", i, field);
         const struct yaml_position *at = yaml_doc_position(doc, path);
-        buf_printf(err, "%s:%d:%d: %s: %s %s", doc->label, at ? at->line : 0, at ? at->column : 0,
+        buf_printf(err, "%s:%d:%d: %s: %.60s %s", doc->label, at ? at->line : 0, at ? at->column : 0,
                    path, p->type, problem);
         free(path);
         return false;
@@ -76,7 +76,9 @@ struct price_table *price_table_parse(const char *label, const char *text, size_
         buf_printf(err, "%s: the price table is empty", label);
         goto done;
     }
+    size_t err_start = err->len;
     if (!check_entries(table, &doc, err)) {
+        yaml_one_line(err, err_start);
         price_table_free(table);
         table = NULL;
     }

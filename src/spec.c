@@ -156,7 +156,7 @@ bool spec_overrides_add_set(struct spec_overrides *o, const char *assignment, st
 {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment) {
-        buf_printf(err, "--set '%s': expected key.path=value, e.g. --set load.duration=2m",
+        buf_printf(err, "--set '%.80s': expected key.path=value, e.g. --set load.duration=2m",
                    assignment);
         return false;
     }
@@ -321,7 +321,7 @@ static void render_instance(const struct spec *spec, struct buf *out)
                value_source_name(spec->instance.price_from));
     const struct spec_origin *o = spec_origin_of(spec, "instance.hourly_usd");
     if (o && o->where)
-        buf_printf(out, ": %s", o->where);
+        buf_printf(out, " %s", o->where);
     buf_puts(out, ")\n");
     if (spec->instance.price_from == FROM_TABLE) {
         struct buf err = {0};

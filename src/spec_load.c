@@ -1188,7 +1188,7 @@ static bool check_whole(struct loader *L)
     if (s->instance.type && !L->listed && !value_of(L, "instance.hourly_usd")->present) {
         const char *near = L->prices ? price_table_closest(L->prices, s->instance.type) : NULL;
         fail_field(L, "instance.type",
-                   "'%s' is not in the price table%s%s%s; set instance.hourly_usd (and "
+                   "'%.60s' is not in the price table%s%s%s; set instance.hourly_usd (and "
                    "instance.gpu_count) to use it",
                    s->instance.type, near ? " (did you mean '" : "", near ? near : "",
                    near ? "'?)" : "");
@@ -1244,6 +1244,7 @@ int spec_load_text(const char *label, const char *text, size_t len,
                    struct buf *err)
 {
     *out = (struct spec){.source = xstrdup(label)};
+    size_t err_start = err->len;
     struct loader L = {.label = label, .out = out, .err = err, .have_text = text != NULL};
     void *data = NULL;
     bool ok = false;
@@ -1274,8 +1275,9 @@ done:
     yaml_free_data(&spec_schema, data);
     yaml_doc_free(&L.doc);
     if (!ok) {
-        if (!err->len)
+        if (err->len == err_start)
             buf_printf(err, "%s: invalid spec", label);
+        yaml_one_line(err, err_start);
         spec_free(out);
         return EXIT_USAGE;
     }

@@ -223,7 +223,7 @@ static cJSON *capture_node(struct walker *w, int depth)
             }
             char *key = xstrdup(scalar_text(w));
             if (cJSON_GetObjectItemCaseSensitive(object, key)) {
-                fail_at(w, &w->event.start_mark, "%s: key '%s' appears twice", path_or_root(w),
+                fail_at(w, &w->event.start_mark, "%s: key '%.60s' appears twice", path_or_root(w),
                         key);
                 free(key);
                 goto fail_object;
@@ -291,10 +291,10 @@ static void unknown_key(struct walker *w, const cyaml_schema_value_t *schema, co
     const char *near = closest_match(key, names);
     const char *where = w->path.len ? w->path.data : NULL;
     if (near)
-        fail_at(w, &w->event.start_mark, "unknown field '%s'%s%s (did you mean '%s'?)", key,
+        fail_at(w, &w->event.start_mark, "unknown field '%.60s'%s%s (did you mean '%s'?)", key,
                 where ? " in " : "", where ? where : "", near);
     else {
-        fail_at(w, &w->event.start_mark, "unknown field '%s'%s%s; valid fields:", key,
+        fail_at(w, &w->event.start_mark, "unknown field '%.60s'%s%s; valid fields:", key,
                 where ? " in " : "", where ? where : "");
         for (size_t i = 0; i < n; i++)
             buf_printf(w->err, "%s %s", i ? "," : "", names[i]);
@@ -539,6 +539,7 @@ bool yaml_load(const char *label, const char *text, size_t len, const cyaml_sche
         return false;
     }
     struct walker w = {.label = label, .doc = doc, .err = err};
+    size_t err_start = err->len;
     if (!yaml_parser_initialize(&w.parser)) {
         buf_printf(err, "%s: cannot initialise the YAML parser", label);
         return false;
@@ -551,9 +552,11 @@ bool yaml_load(const char *label, const char *text, size_t len, const cyaml_sche
         yaml_event_delete(&w.event);
     yaml_parser_delete(&w.parser);
     buf_free(&w.path);
-    if (!ok || doc->empty)
-        return ok;
-    return load_with_cyaml(label, text, len, schema, data, doc, err);
+    if (ok && !doc->empty)
+        ok = load_with_cyaml(label, text, len, schema, data, doc, err);
+    if (!ok)
+        yaml_one_line(err, err_start);
+    return ok;
 }
 
 void yaml_free_data(const cyaml_schema_value_t *schema, void *data)
@@ -578,6 +581,29 @@ void yaml_doc_free(struct yaml_doc *doc)
     free(doc->positions);
     free(doc->captured);
     *doc = (struct yaml_doc){0};
+}
+
+void yaml_one_line(struct buf *err, size_t from)
+{
+    if (!err->data || from >= err->len)
+        return;
+    struct buf clean = {0};
+    buf_append(&clean, err->data, from);
+    for (size_t i = from; i < err->len; i++) {
+        unsigned char c = (unsigned char)err->data[i];
+        if (c == '\n')
+            buf_puts(&clean, "\\n");
+        else if (c == '\r')
+            buf_puts(&clean, "\\r");
+        else if (c == '\t')
+            buf_puts(&clean, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            buf_printf(&clean, "\\x%02x", c);
+        else
+            buf_putc(&clean, (char)c);
+    }
+    buf_free(err);
+    *err = clean;
 }
 
 const struct yaml_position *yaml_doc_position(const struct yaml_doc *doc, const char *path)

@@ -72,6 +72,10 @@ bool yaml_load(const char *label, const char *text, size_t len, const cyaml_sche
 void yaml_free_data(const cyaml_schema_value_t *schema, void *data);
 void yaml_doc_free(struct yaml_doc *doc);
 
+/* Makes err->data[from..] one printable line: a message may quote the
+ * input, so control characters become \n, \r, \t or \xNN. */
+void yaml_one_line(struct buf *err, size_t from);
+
 /* The position of the value at `path`, or NULL if the document has none. */
 const struct yaml_position *yaml_doc_position(const struct yaml_doc *doc, const char *path);
 /* The captured JSON of a CYAML_IGNORE field, or NULL if it was absent. */
