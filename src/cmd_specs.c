@@ -52,8 +52,9 @@ static int show_spec(const struct cli_args *args, const char *name)
     names[n++] = PRICE_TABLE_NAME;
     names[n] = NULL;
     const char *near = closest_match(name, names);
-    return cli_usage_error(args->command, "no embedded spec named '%s'%s%s%s ('llmsweep specs' "
-                                          "lists them)",
+    return cli_usage_error(args->command,
+                           "no embedded spec named '%s'%s%s%s ('llmsweep specs' "
+                           "lists them)",
                            name, near ? " (did you mean '" : "", near ? near : "",
                            near ? "'?)" : "");
 }
@@ -63,8 +64,9 @@ static int run_specs(const struct cli_args *args)
     if (args->npositional == 0)
         return list_specs();
     if (strcmp(args->positional[0], "show") != 0)
-        return cli_usage_error(args->command, "unknown subcommand '%s' (use 'specs' or 'specs "
-                                              "show NAME')",
+        return cli_usage_error(args->command,
+                               "unknown subcommand '%s' (use 'specs' or 'specs "
+                               "show NAME')",
                                args->positional[0]);
     if (args->npositional != 2)
         return cli_usage_error(args->command, "'specs show' needs one NAME");

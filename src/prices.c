@@ -37,8 +37,7 @@ static const cyaml_schema_value_t table_schema = {
 };
 
 /* Each entry must make sense on its own and appear once. */
-static bool check_entries(const struct price_table *t, const struct yaml_doc *doc,
-                          struct buf *err)
+static bool check_entries(const struct price_table *t, const struct yaml_doc *doc, struct buf *err)
 {
     for (unsigned i = 0; i < t->instances_count; i++) {
         const struct instance_price *p = &t->instances[i];
@@ -55,8 +54,8 @@ static bool check_entries(const struct price_table *t, const struct yaml_doc *do
             continue;
         char *path = xasprintf("instances[%u].%s", i, field);
         const struct yaml_position *at = yaml_doc_position(doc, path);
-        buf_printf(err, "%s:%d:%d: %s: %.60s %s", doc->label, at ? at->line : 0, at ? at->column : 0,
-                   path, p->type, problem);
+        buf_printf(err, "%s:%d:%d: %s: %.60s %s", doc->label, at ? at->line : 0,
+                   at ? at->column : 0, path, p->type, problem);
         free(path);
         return false;
     }

@@ -12,10 +12,8 @@
 const char *api_kind_name(enum api_kind api)
 {
     switch (api) {
-    case API_COMPLETIONS:
-        return "completions";
-    case API_CHAT:
-        return "chat";
+    case API_COMPLETIONS: return "completions";
+    case API_CHAT: return "chat";
     }
     return "unknown";
 }
@@ -23,18 +21,12 @@ const char *api_kind_name(enum api_kind api)
 const char *load_profile_name(enum load_profile profile)
 {
     switch (profile) {
-    case PROFILE_CONCURRENT:
-        return "concurrent";
-    case PROFILE_SYNCHRONOUS:
-        return "synchronous";
-    case PROFILE_THROUGHPUT:
-        return "throughput";
-    case PROFILE_CONSTANT:
-        return "constant";
-    case PROFILE_POISSON:
-        return "poisson";
-    case PROFILE_SWEEP:
-        return "sweep";
+    case PROFILE_CONCURRENT: return "concurrent";
+    case PROFILE_SYNCHRONOUS: return "synchronous";
+    case PROFILE_THROUGHPUT: return "throughput";
+    case PROFILE_CONSTANT: return "constant";
+    case PROFILE_POISSON: return "poisson";
+    case PROFILE_SWEEP: return "sweep";
     }
     return "unknown";
 }
@@ -47,12 +39,9 @@ bool load_profile_is_open_loop(enum load_profile profile)
 const char *publish_mode_name(enum publish_mode mode)
 {
     switch (mode) {
-    case PUBLISH_DESCRIPTION:
-        return "description";
-    case PUBLISH_PROPERTIES:
-        return "properties";
-    case PUBLISH_BOTH:
-        return "both";
+    case PUBLISH_DESCRIPTION: return "description";
+    case PUBLISH_PROPERTIES: return "properties";
+    case PUBLISH_BOTH: return "both";
     }
     return "unknown";
 }
@@ -60,14 +49,10 @@ const char *publish_mode_name(enum publish_mode mode)
 const char *value_source_name(enum value_source from)
 {
     switch (from) {
-    case FROM_DEFAULT:
-        return "default";
-    case FROM_SPEC:
-        return "spec";
-    case FROM_TABLE:
-        return "table";
-    case FROM_OVERRIDE:
-        return "override";
+    case FROM_DEFAULT: return "default";
+    case FROM_SPEC: return "spec";
+    case FROM_TABLE: return "table";
+    case FROM_OVERRIDE: return "override";
     }
     return "unknown";
 }
@@ -186,12 +171,9 @@ double spec_level_seconds(const struct spec *spec)
 size_t spec_level_count(const struct spec *spec)
 {
     switch (spec->load.profile) {
-    case PROFILE_SYNCHRONOUS:
-        return 1;
-    case PROFILE_SWEEP:
-        return 2 + (size_t)spec->load.sweep_rates;
-    default:
-        return spec->load.n_levels;
+    case PROFILE_SYNCHRONOUS: return 1;
+    case PROFILE_SWEEP: return 2 + (size_t)spec->load.sweep_rates;
+    default: return spec->load.n_levels;
     }
 }
 
@@ -277,8 +259,9 @@ static void render_levels(const struct spec *spec, struct buf *out)
         buf_printf(out, "  level 1      %-44s %s\n", "synchronous (one request at a time)",
                    each.data);
         buf_printf(out, "  level 2      %-44s %s\n", cap, each.data);
-        buf_printf(out, "  levels 3-%-3zu %d constant rates between those two, chosen at run "
-                        "time, %s each\n",
+        buf_printf(out,
+                   "  levels 3-%-3zu %d constant rates between those two, chosen at run "
+                   "time, %s each\n",
                    spec_level_count(spec), spec->load.sweep_rates, each.data);
     } else {
         for (size_t i = 0; i < spec->load.n_levels; i++) {
@@ -315,8 +298,7 @@ static void render_instance(const struct spec *spec, struct buf *out)
         return;
     }
     buf_printf(out, "%s, %d x %s", spec->instance.type ? spec->instance.type : "(unnamed)",
-               spec->instance.gpu_count,
-               spec->instance.gpu_type ? spec->instance.gpu_type : "GPU");
+               spec->instance.gpu_count, spec->instance.gpu_type ? spec->instance.gpu_type : "GPU");
     buf_printf(out, ", $%g per hour (%s", spec->instance.hourly_usd,
                value_source_name(spec->instance.price_from));
     const struct spec_origin *o = spec_origin_of(spec, "instance.hourly_usd");
@@ -341,8 +323,7 @@ void spec_render_plan(const struct spec *spec, struct buf *out)
     if (spec->description)
         buf_printf(out, "  %s\n", spec->description);
     buf_printf(out, "target: %s at %s (%s API)\n", spec->model,
-               strcmp(spec->endpoint, "builtin") == 0 ? "the built-in mock server"
-                                                      : spec->endpoint,
+               strcmp(spec->endpoint, "builtin") == 0 ? "the built-in mock server" : spec->endpoint,
                api_kind_name(spec->api));
     render_levels(spec, out);
     render_instance(spec, out);

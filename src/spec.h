@@ -164,9 +164,9 @@ struct spec {
 };
 
 struct spec_origin {
-    const char *path;      /* "load.duration" (static) */
+    const char *path; /* "load.duration" (static) */
     enum value_source from;
-    char *where;           /* "FILE:12:3", "--duration", "--set", "price table", or NULL */
+    char *where; /* "FILE:12", "--duration", "--set", "instance-prices.yaml, TYPE", or NULL */
 };
 
 /* One command-line override, applied on top of the YAML in the order given

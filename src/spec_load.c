@@ -92,19 +92,18 @@ struct raw_spec {
 
 /* Absent, `key:`, `key: ~` and `key: null` all mean "not set". */
 #define OPT (CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER_NULL_STR)
-#define TEXT(key, type, member)                                                                  \
-    CYAML_FIELD_STRING_PTR(key, OPT, type, member, 0, CYAML_UNLIMITED)
-#define LIST(key, type, member, max)                                                             \
+#define TEXT(key, type, member) CYAML_FIELD_STRING_PTR(key, OPT, type, member, 0, CYAML_UNLIMITED)
+#define LIST(key, type, member, max)                                                               \
     CYAML_FIELD_SEQUENCE(key, OPT, type, member, &text_entry, 0, max)
-#define SECTION(key, member, fields) CYAML_FIELD_MAPPING_PTR(key, OPT, struct raw_spec, member, fields)
+#define SECTION(key, member, fields)                                                               \
+    CYAML_FIELD_MAPPING_PTR(key, OPT, struct raw_spec, member, fields)
 
 static const cyaml_schema_value_t text_entry = {
     CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
 };
 
 static const cyaml_schema_field_t header_fields[] = {
-    CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, struct raw_header, name, 0,
-                           CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, struct raw_header, name, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("value", CYAML_FLAG_POINTER, struct raw_header, value, 0,
                            CYAML_UNLIMITED),
     CYAML_FIELD_END,
@@ -234,11 +233,11 @@ enum kind {
 struct field {
     const char *path;
     enum kind kind;
-    size_t section; /* offsetof(struct raw_spec, SECTION), or NONE for top-level keys */
-    size_t raw;     /* offset of the text (or list) within that section */
-    size_t raw_count; /* lists: offset of the entry count */
-    size_t dest;    /* offsetof(struct spec, ...) */
-    size_t dest_flag; /* K_WINDOW: the bool "is a fraction" */
+    size_t section;       /* offsetof(struct raw_spec, SECTION), or NONE for top-level keys */
+    size_t raw;           /* offset of the text (or list) within that section */
+    size_t raw_count;     /* lists: offset of the entry count */
+    size_t dest;          /* offsetof(struct spec, ...) */
+    size_t dest_flag;     /* K_WINDOW: the bool "is a fraction" */
     const char *fallback; /* the default as text, or NULL: not set */
     double min, max;
     bool above_min; /* min is exclusive */
@@ -247,19 +246,20 @@ struct field {
 };
 
 static const char *const api_names[] = {"completions", "chat", NULL};
-static const char *const profile_names[] = {"concurrent", "synchronous", "throughput",
-                                            "constant",   "poisson",     "sweep",
-                                            NULL};
+static const char *const profile_names[] = {"concurrent", "synchronous", "throughput", "constant",
+                                            "poisson",    "sweep",       NULL};
 static const char *const mode_names[] = {"description", "properties", "both", NULL};
 static const char *const format_names[] = {"json", "csv", "html", "summary", NULL};
 
 #define TOP(member) .section = NONE, .raw = offsetof(struct raw_spec, member)
-#define IN(sec, member)                                                                          \
+#define IN(sec, member)                                                                            \
     .section = offsetof(struct raw_spec, sec), .raw = offsetof(struct raw_##sec, member)
 #define TO(member) .dest = offsetof(struct spec, member)
-#define TOKENS(label, member, sec_member, lo, dflt)                                              \
-    {"workload." label, K_INT, IN(workload, sec_member), TO(workload.member), .fallback = dflt,   \
-     .min = lo, .max = MAX_TOKENS, .example = "a token count such as 512"}
+#define TOKENS(label, member, sec_member, lo, dflt)                                                \
+    {                                                                                              \
+        "workload." label, K_INT, IN(workload, sec_member), TO(workload.member),                   \
+            .fallback = dflt, .min = lo, .max = MAX_TOKENS, .example = "a token count such as 512" \
+    }
 
 static const struct field fields[] = {
     {"name", K_TEXT, TOP(name), TO(name)},
@@ -279,11 +279,11 @@ static const struct field fields[] = {
     {"tokenizer.revision", K_TEXT, IN(tokenizer, revision), TO(tokenizer.revision)},
     {"tokenizer.path", K_TEXT, IN(tokenizer, path), TO(tokenizer.path)},
     {"instance.type", K_TEXT, IN(instance, type), TO(instance.type)},
-    {"instance.gpu_count", K_INT, IN(instance, gpu_count), TO(instance.gpu_count),
-     .fallback = "1", .min = 1, .max = MAX_GPUS, .example = "a GPU count such as 4"},
+    {"instance.gpu_count", K_INT, IN(instance, gpu_count), TO(instance.gpu_count), .fallback = "1",
+     .min = 1, .max = MAX_GPUS, .example = "a GPU count such as 4"},
     {"instance.gpu_type", K_TEXT, IN(instance, gpu_type), TO(instance.gpu_type)},
-    {"instance.hourly_usd", K_NUMBER, IN(instance, hourly_usd), TO(instance.hourly_usd),
-     .min = 0, .above_min = true, .max = 1e5, .example = "US dollars per hour such as 1.3232"},
+    {"instance.hourly_usd", K_NUMBER, IN(instance, hourly_usd), TO(instance.hourly_usd), .min = 0,
+     .above_min = true, .max = 1e5, .example = "US dollars per hour such as 1.3232"},
     TOKENS("prompt_tokens", prompt_tokens.mean, prompt_tokens, 1, "512"),
     TOKENS("prompt_tokens_stdev", prompt_tokens.stdev, prompt_tokens_stdev, 0, "0"),
     TOKENS("prompt_tokens_min", prompt_tokens.min, prompt_tokens_min, 0, "0"),
@@ -298,7 +298,8 @@ static const struct field fields[] = {
      .max = 1.8e19, .example = "a whole number"},
     {"load.profile", K_ENUM, IN(load, profile), TO(load.profile), .fallback = "concurrent",
      .names = profile_names},
-    {"load.levels", K_LEVELS, IN(load, levels), .raw_count = offsetof(struct raw_load, levels_count)},
+    {"load.levels", K_LEVELS, IN(load, levels),
+     .raw_count = offsetof(struct raw_load, levels_count)},
     {"load.duration", K_DURATION, IN(load, duration), TO(load.duration_s), .fallback = "120s",
      .min = 0, .above_min = true, .max = MAX_DURATION_S, .example = "120s, 2m or 90"},
     {"load.max_requests", K_U64, IN(load, max_requests), TO(load.max_requests), .fallback = "0",
@@ -336,8 +337,8 @@ static const struct field fields[] = {
      .max = 1e9, .example = "milliseconds such as 50"},
     {"slo.tpot_ms", K_NUMBER, IN(slo, tpot_ms), TO(slo.tpot_ms), .min = 0, .above_min = true,
      .max = 1e9, .example = "milliseconds such as 50"},
-    {"slo.latency_s", K_NUMBER, IN(slo, latency_s), TO(slo.latency_s), .min = 0,
-     .above_min = true, .max = 1e7, .example = "seconds such as 10"},
+    {"slo.latency_s", K_NUMBER, IN(slo, latency_s), TO(slo.latency_s), .min = 0, .above_min = true,
+     .max = 1e7, .example = "seconds such as 10"},
 };
 
 #define N_FIELDS ARRAY_LEN(fields)
@@ -357,11 +358,11 @@ const char *spec_field_path(size_t i)
 /* One field's value before conversion: where it came from and its text. */
 struct value {
     bool present;
-    const char *text;          /* scalars */
-    const char *const *items;  /* lists */
+    const char *text;         /* scalars */
+    const char *const *items; /* lists */
     size_t n_items;
     enum value_source from;
-    const char *origin; /* overrides: "--duration", "--set" */
+    const char *origin;             /* overrides: "--duration", "--set" */
     const struct yaml_position *at; /* YAML: where the value sits */
 };
 
@@ -377,7 +378,7 @@ struct loader {
     size_t n_owned;
     struct price_table *prices;
     const struct instance_price *listed; /* instance.type in the price table */
-    bool have_text; /* a spec was given (not only command-line options) */
+    bool have_text;                      /* a spec was given (not only command-line options) */
 };
 
 static const char *keep(struct loader *L, char *text)
@@ -633,13 +634,12 @@ static void store(void *base, size_t offset, const void *value, size_t size)
 }
 
 /* ${VAR} expansion (envexpand.h); NULL (with the message) if it fails. */
-static char *expand_env(struct loader *L, const struct field *f, const struct value *v,
-                        size_t item, const char *text)
+static char *expand_env(struct loader *L, const struct field *f, const struct value *v, size_t item,
+                        const char *text)
 {
     char *out, *name;
     switch (env_expand(text, &out, &name)) {
-    case ENV_OK:
-        return out;
+    case ENV_OK: return out;
     case ENV_UNSET:
         fail(L, f, v, item,
              "environment variable %s is not set or empty (export %s=..., or write "
@@ -647,8 +647,7 @@ static char *expand_env(struct loader *L, const struct field *f, const struct va
              name, name, name);
         free(name);
         return NULL;
-    case ENV_SYNTAX:
-        break;
+    case ENV_SYNTAX: break;
     }
     fail(L, f, v, item,
          "bad variable reference (write ${NAME} or ${NAME:-default}; $${ for a literal ${)");
@@ -796,8 +795,7 @@ static bool check_env_name(struct loader *L, const struct field *f, const struct
     return true;
 }
 
-static bool convert_json(struct loader *L, const struct field *f, const struct value *v,
-                         char **out)
+static bool convert_json(struct loader *L, const struct field *f, const struct value *v, char **out)
 {
     cJSON *doc = cJSON_Parse(v->text);
     if (doc && cJSON_IsString(doc)) {
@@ -833,18 +831,10 @@ static bool convert_levels(struct loader *L, const struct field *f, const struct
     size_t n = v->n_items;
     if (!v->present) {
         switch (profile) {
-        case PROFILE_CONCURRENT:
-            items = concurrent, n = ARRAY_LEN(concurrent);
-            break;
-        case PROFILE_SYNCHRONOUS:
-            items = one, n = 1;
-            break;
-        case PROFILE_THROUGHPUT:
-            items = uncapped, n = 1;
-            break;
-        case PROFILE_SWEEP:
-            n = 0;
-            break;
+        case PROFILE_CONCURRENT: items = concurrent, n = ARRAY_LEN(concurrent); break;
+        case PROFILE_SYNCHRONOUS: items = one, n = 1; break;
+        case PROFILE_THROUGHPUT: items = uncapped, n = 1; break;
+        case PROFILE_SWEEP: n = 0; break;
         case PROFILE_CONSTANT:
         case PROFILE_POISSON:
             fail_spec(L,
@@ -1113,9 +1103,7 @@ static bool convert(struct loader *L, size_t idx)
         store(s, f->dest_flag, &fraction, sizeof fraction);
         return true;
     }
-    default:
-        fail(L, f, v, NONE, "internal error: unhandled field kind");
-        return false;
+    default: fail(L, f, v, NONE, "internal error: unhandled field kind"); return false;
     }
 }
 
@@ -1346,8 +1334,8 @@ int spec_load(const char *name, const char *file, const struct spec_override *ov
             buf_free(&text);
             return EXIT_USAGE;
         }
-        int rc = spec_load_text(file, text.data ? text.data : "", text.len, overrides,
-                                n_overrides, out, err);
+        int rc = spec_load_text(file, text.data ? text.data : "", text.len, overrides, n_overrides,
+                                out, err);
         buf_free(&text);
         return rc;
     }

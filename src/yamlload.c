@@ -104,25 +104,19 @@ static void record_position(struct walker *w, const yaml_mark_t *mark, bool null
 static const char *kind_name(const cyaml_schema_value_t *schema)
 {
     switch (schema->type) {
-    case CYAML_MAPPING:
-        return "a mapping (indented `key: value` lines)";
+    case CYAML_MAPPING: return "a mapping (indented `key: value` lines)";
     case CYAML_SEQUENCE:
-    case CYAML_SEQUENCE_FIXED:
-        return "a list (`[a, b]` or `- a` lines)";
-    default:
-        return "a single value";
+    case CYAML_SEQUENCE_FIXED: return "a list (`[a, b]` or `- a` lines)";
+    default: return "a single value";
     }
 }
 
 static const char *event_kind_name(const yaml_event_t *event)
 {
     switch (event->type) {
-    case YAML_MAPPING_START_EVENT:
-        return "a mapping";
-    case YAML_SEQUENCE_START_EVENT:
-        return "a list";
-    default:
-        return "a single value";
+    case YAML_MAPPING_START_EVENT: return "a mapping";
+    case YAML_SEQUENCE_START_EVENT: return "a list";
+    default: return "a single value";
     }
 }
 
@@ -191,8 +185,7 @@ static cJSON *capture_node(struct walker *w, int depth)
         return NULL;
     }
     switch (w->event.type) {
-    case YAML_SCALAR_EVENT:
-        return scalar_to_json(&w->event);
+    case YAML_SCALAR_EVENT: return scalar_to_json(&w->event);
     case YAML_SEQUENCE_START_EVENT: {
         cJSON *array = cJSON_CreateArray();
         for (;;) {
@@ -217,8 +210,7 @@ static cJSON *capture_node(struct walker *w, int depth)
             if (w->event.type == YAML_MAPPING_END_EVENT)
                 return object;
             if (w->event.type != YAML_SCALAR_EVENT) {
-                fail_at(w, &w->event.start_mark, "%s: keys must be plain names",
-                        path_or_root(w));
+                fail_at(w, &w->event.start_mark, "%s: keys must be plain names", path_or_root(w));
                 goto fail_object;
             }
             char *key = xstrdup(scalar_text(w));
@@ -242,9 +234,7 @@ static cJSON *capture_node(struct walker *w, int depth)
     case YAML_ALIAS_EVENT:
         fail_at(w, &mark, "%s: aliases (*name) are not supported in specs", path_or_root(w));
         return NULL;
-    default:
-        fail_at(w, &mark, "%s: unexpected YAML here", path_or_root(w));
-        return NULL;
+    default: fail_at(w, &mark, "%s: unexpected YAML here", path_or_root(w)); return NULL;
     }
 }
 
@@ -388,8 +378,9 @@ static bool walk_value(struct walker *w, const cyaml_schema_value_t *schema)
 {
     yaml_event_t *ev = &w->event;
     if (ev->type == YAML_ALIAS_EVENT) {
-        fail_at(w, &ev->start_mark, "%s: aliases (*name) are not supported in specs; write the "
-                                    "value out",
+        fail_at(w, &ev->start_mark,
+                "%s: aliases (*name) are not supported in specs; write the "
+                "value out",
                 path_or_root(w));
         return false;
     }

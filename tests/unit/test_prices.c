@@ -51,8 +51,8 @@ TEST(prices_cost_per_1k_tokens)
     /* $1.3232/h at 1000 tokens/s: 3.6M tokens an hour, $0.00036756 per 1K */
     CHECK_NEAR(cost_per_1k_tokens(1.3232, 1000), 1.3232 / 3600.0, 1e-15);
     CHECK_NEAR(cost_per_1k_tokens(4.6016, 250), 4.6016 / (250 * 3600.0) * 1000, 1e-15);
-    CHECK_NEAR(cost_per_1k_tokens(0, 1000), 0, 0);   /* no price known */
-    CHECK_NEAR(cost_per_1k_tokens(1.0, 0), 0, 0);    /* nothing produced */
+    CHECK_NEAR(cost_per_1k_tokens(0, 1000), 0, 0); /* no price known */
+    CHECK_NEAR(cost_per_1k_tokens(1.0, 0), 0, 0);  /* nothing produced */
     CHECK_NEAR(cost_per_1k_tokens(1.0, -5), 0, 0);
 }
 

@@ -19,15 +19,15 @@ static int load(const char *yaml, const struct spec_override *o, size_t n, struc
 }
 
 /* Expects `yaml` to fail with a message that contains `want`, on one line. */
-#define CHECK_FAILS(yaml, want)                                                                  \
-    do {                                                                                         \
-        struct spec s_;                                                                          \
-        struct buf e_ = {0};                                                                     \
-        CHECK_EQ_INT(load(yaml, NULL, 0, &s_, &e_), EXIT_USAGE);                                 \
-        CHECK_CONTAINS(e_.data, want);                                                           \
-        CHECK(e_.data && !strchr(e_.data, '\n'));                                                \
-        CHECK(s_.model == NULL && s_.origins == NULL); /* nothing left to free */                \
-        buf_free(&e_);                                                                           \
+#define CHECK_FAILS(yaml, want)                                                                    \
+    do {                                                                                           \
+        struct spec s_;                                                                            \
+        struct buf e_ = {0};                                                                       \
+        CHECK_EQ_INT(load(yaml, NULL, 0, &s_, &e_), EXIT_USAGE);                                   \
+        CHECK_CONTAINS(e_.data, want);                                                             \
+        CHECK(e_.data && !strchr(e_.data, '\n'));                                                  \
+        CHECK(s_.model == NULL && s_.origins == NULL); /* nothing left to free */                  \
+        buf_free(&e_);                                                                             \
     } while (0)
 
 #define BASE "model: m\nendpoint: builtin\n"
@@ -36,7 +36,8 @@ static const struct spec_origin *origin(const struct spec *s, const char *path)
 {
     const struct spec_origin *o = spec_origin_of(s, path);
     if (!o) {
-        static const struct spec_origin none = {.path = "(missing)", .from = (enum value_source)-1};
+        static const struct spec_origin none = {.path = "(missing)",
+                                                .from = (enum value_source) - 1};
         return &none;
     }
     return o;
@@ -366,9 +367,9 @@ TEST(spec_unknown_instance_needs_a_price)
     CHECK_FAILS(BASE "instance:\n  type: p9.mega\n", "'p9.mega' is not in the price table;");
     struct spec s;
     struct buf err = {0};
-    CHECK_EQ_INT(load(BASE "instance: {type: p9.mega, hourly_usd: 12.5, gpu_count: 8}\n", NULL,
-                      0, &s, &err),
-                 EXIT_OK);
+    CHECK_EQ_INT(
+        load(BASE "instance: {type: p9.mega, hourly_usd: 12.5, gpu_count: 8}\n", NULL, 0, &s, &err),
+        EXIT_OK);
     CHECK_NEAR(s.instance.hourly_usd, 12.5, 0);
     CHECK_EQ_INT(s.instance.gpu_count, 8);
     CHECK(s.instance.gpu_type == NULL);
@@ -469,7 +470,8 @@ TEST(spec_file_is_read_and_named_in_messages)
 
 TEST(spec_yaml_structure_problems)
 {
-    CHECK_FAILS("model: m\nmodel: n\nendpoint: builtin\n", "t.yaml:2:1: field 'model' appears twice");
+    CHECK_FAILS("model: m\nmodel: n\nendpoint: builtin\n",
+                "t.yaml:2:1: field 'model' appears twice");
     CHECK_FAILS("model: &a m\nendpoint: *a\n", "t.yaml:2:11: endpoint: aliases (*name) are not");
     CHECK_FAILS(BASE "---\nmodel: x\n", "t.yaml:3:1: a second YAML document");
     CHECK_FAILS("model: m\xff\n", "t.yaml: byte 8: invalid leading UTF-8 octet");
@@ -521,8 +523,8 @@ TEST(spec_null_and_empty_values_mean_not_set)
 {
     struct spec s;
     struct buf err = {0};
-    CHECK_EQ_INT(load(BASE "description: ~\nregistry:\nload:\n  duration: null\n  levels:\n",
-                      NULL, 0, &s, &err),
+    CHECK_EQ_INT(load(BASE "description: ~\nregistry:\nload:\n  duration: null\n  levels:\n", NULL,
+                      0, &s, &err),
                  EXIT_OK);
     CHECK_EQ_STR(err.data ? err.data : "", "");
     CHECK(s.description == NULL);
@@ -599,8 +601,7 @@ TEST(spec_empty_override_restores_the_default)
 {
     struct spec s;
     struct buf err = {0};
-    const struct spec_override o[] = {{"load.levels", "", "--set"},
-                                      {"instance.type", "", "--set"}};
+    const struct spec_override o[] = {{"load.levels", "", "--set"}, {"instance.type", "", "--set"}};
     CHECK_EQ_INT(load(BASE "instance: {type: g6.xlarge}\nload: {levels: [3]}\n", o, 2, &s, &err),
                  EXIT_OK);
     CHECK_EQ_INT(s.load.n_levels, 4);
@@ -727,8 +728,8 @@ TEST(spec_durations_format_like_specs)
     const struct {
         double s;
         const char *text;
-    } cases[] = {{5, "5s"}, {2.5, "2.5s"}, {60, "1m"}, {120, "2m"}, {90, "1m 30s"},
-                 {3600, "1h"}, {5400, "1h 30m 0s"}, {0, "0s"}};
+    } cases[] = {{5, "5s"},      {2.5, "2.5s"}, {60, "1m"},          {120, "2m"},
+                 {90, "1m 30s"}, {3600, "1h"},  {5400, "1h 30m 0s"}, {0, "0s"}};
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         buf_clear(&b);
         spec_format_duration(&b, cases[i].s);
