@@ -944,11 +944,14 @@ static const char *default_text(struct loader *L, const struct field *f, enum va
         *from = FROM_DEFAULT;
     }
     if (strcmp(f->path, "name") == 0 && L->have_text) {
-        /* "embedded:demo" -> demo; "dir/my-run.yaml" -> my-run */
+        /* "embedded:demo" -> demo; "dir/my-run.v2.yaml" -> my-run.v2 */
         const char *label = L->out->source;
-        const char *base = strncmp(label, "embedded:", 9) == 0 ? label + 9 : strrchr(label, '/');
-        base = base ? (*base == '/' ? base + 1 : base) : label;
-        size_t len = strcspn(base, ".");
+        const char *slash = strrchr(label, '/');
+        const char *base = strncmp(label, "embedded:", 9) == 0 ? label + 9
+                           : slash                             ? slash + 1
+                                                               : label;
+        const char *dot = strrchr(base, '.');
+        size_t len = dot && dot > base ? (size_t)(dot - base) : strlen(base);
         return len ? keep(L, xstrndup(base, len)) : NULL;
     }
     if (strcmp(f->path, "name") == 0 && L->out->model)

@@ -446,7 +446,7 @@ TEST(spec_unreadable_file)
 TEST(spec_file_is_read_and_named_in_messages)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/my-run.yaml", test_tmpdir());
+    snprintf(path, sizeof path, "%s/my-run.v2.yaml", test_tmpdir());
     FILE *f = fopen(path, "w");
     CHECK(f != NULL);
     if (!f)
@@ -462,7 +462,7 @@ TEST(spec_file_is_read_and_named_in_messages)
     buf_clear(&err);
     const struct spec_override fix = {"load.duration", "30s", "--duration"};
     CHECK_EQ_INT(spec_load(NULL, path, &fix, 1, &s, &err), EXIT_OK);
-    CHECK_EQ_STR(s.name, "my-run");
+    CHECK_EQ_STR(s.name, "my-run.v2");
     CHECK_EQ_STR(s.source, path);
     spec_free(&s);
     buf_free(&err);
