@@ -89,20 +89,7 @@ const struct cli_command cmd_specs = {
 /* --- validate --------------------------------------------------------------- */
 
 static const struct cli_option validate_options[] = {
-    {"set", 0, "KEY.PATH=VALUE", "override any spec field (paths: specs/README.md)", true},
-    {"endpoint", 0, "URL", "override endpoint", false},
-    {"model", 0, "NAME", "override model", false},
-    {"api", 0, "chat|completions", "override api", false},
-    {"profile", 0, "PROFILE", "override load.profile", false},
-    {"levels", 0, "LIST", "override load.levels (e.g. 1,5,10,25)", false},
-    {"duration", 0, "DURATION", "override load.duration (e.g. 120s, 2m)", false},
-    {"max-requests", 0, "N", "override load.max_requests", false},
-    {"prompt-tokens", 0, "N", "override workload.prompt_tokens", false},
-    {"output-tokens", 0, "N", "override workload.output_tokens", false},
-    {"tokenizer", 0, "FILE|REPO", "override the tokenizer (local file, or Hub repo[@revision])",
-     false},
-    {"output-dir", 0, "DIR", "override outputs.dir", false},
-    {"workers", 0, "N", "override load.workers", false},
+    SPEC_CLI_OPTIONS,
     {0},
 };
 
@@ -121,16 +108,9 @@ static int run_validate(const struct cli_args *args)
     struct spec_overrides overrides = {0};
     struct buf err = {0};
     int rc = EXIT_USAGE;
-    for (size_t i = 0; i < args->count; i++) {
-        const char *option = args->option[i]->name;
-        if (strcmp(option, "set") == 0) {
-            if (!spec_overrides_add_set(&overrides, args->value[i], &err)) {
-                cli_error("%s", err.data);
-                goto done;
-            }
-        } else {
-            spec_overrides_add_option(&overrides, option, args->value[i]);
-        }
+    if (!spec_overrides_from_args(&overrides, args, &err)) {
+        cli_error("%s", err.data);
+        goto done;
     }
     bool is_file = names_a_file(target);
     struct spec spec;
@@ -157,12 +137,12 @@ const struct cli_command cmd_validate = {
     .summary = "Check a run spec and print the resolved plan (levels, time, price, sources).",
     .description =
         "Loads a spec file or an embedded spec exactly as 'run' would, with the same\n"
-        "overrides, and prints every level with its duration, the expected total time,\n"
-        "the instance price used, and where each value came from (default, spec, the\n"
-        "price table, or an override). Nothing is sent anywhere. An argument with a '/'\n"
-        "or ending in .yaml/.yml, or naming an existing file, is read as a file.\n"
-        "Exit 0 if the spec is valid, 2 with one line naming file, line, column and\n"
-        "field if it is not.",
+        "overrides (later ones win), and prints every level with its duration, the\n"
+        "expected total time, the instance price used, and where each value came from\n"
+        "(default, spec, the price table, or an override). Nothing is sent anywhere.\n"
+        "An argument with a '/', ending in .yaml/.yml, or naming an existing file is\n"
+        "read as a file. Exit 0 if the spec is valid, 2 with one line naming file,\n"
+        "line, column and field if it is not.",
     .options = validate_options,
     .min_args = 1,
     .max_args = 1,

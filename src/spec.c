@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "prices.h"
 
 const char *api_kind_name(enum api_kind api)
@@ -149,6 +150,21 @@ bool spec_overrides_add_set(struct spec_overrides *o, const char *assignment, st
     o->owned = xrealloc(o->owned, (o->n_owned + 1) * sizeof *o->owned);
     o->owned[o->n_owned++] = path;
     add_override(o, path, eq + 1, "--set");
+    return true;
+}
+
+bool spec_overrides_from_args(struct spec_overrides *o, const struct cli_args *args,
+                              struct buf *err)
+{
+    for (size_t i = 0; i < args->count; i++) {
+        const char *option = args->option[i]->name;
+        if (strcmp(option, "set") == 0) {
+            if (!spec_overrides_add_set(o, args->value[i], err))
+                return false;
+        } else if (args->value[i]) {
+            spec_overrides_add_option(o, option, args->value[i]);
+        }
+    }
     return true;
 }
 

@@ -226,6 +226,27 @@ struct spec_option {
 };
 extern const struct spec_option spec_options[];
 
+/* The spec options as `struct cli_option` initializers (cli.h), for the
+ * option tables of `run` and `validate`, so their help text is written once:
+ *   static const struct cli_option options[] = {{"spec", ...}, SPEC_CLI_OPTIONS, {0}}; */
+#define SPEC_CLI_OPTIONS                                                                           \
+    {"endpoint", 0, "URL", "base URL ending in /v1, or builtin (the mock server)", false},         \
+        {"model", 0, "NAME", "served model name, as in /v1/models", false},                        \
+        {"api", 0, "chat|completions", "API to call (default chat)", false},                       \
+        {"profile", 0, "PROFILE",                                                                  \
+         "concurrent, synchronous, throughput, constant, poisson or sweep", false},                \
+        {"levels", 0, "LIST", "concurrencies or requests/s, e.g. 1,5,10,25", false},               \
+        {"duration", 0, "DURATION", "time per level, e.g. 120s or 2m", false},                     \
+        {"max-requests", 0, "N", "end a level after N requests", false},                           \
+        {"prompt-tokens", 0, "N", "prompt length in tokens", false},                               \
+        {"output-tokens", 0, "N", "output length in tokens", false},                               \
+        {"tokenizer", 0, "FILE|REPO", "local tokenizer.json, or Hub repo[@revision]", false},      \
+        {"output-dir", 0, "DIR", "where results go (default results)", false},                     \
+        {"workers", 0, "N", "engine threads (default 1)", false},                                  \
+    {                                                                                              \
+        "set", 0, "KEY.PATH=VALUE", "set any spec field (paths: specs/README.md)", true            \
+    }
+
 /* Overrides collected from argv, in command-line order. */
 struct spec_overrides {
     struct spec_override *items;
@@ -238,6 +259,11 @@ bool spec_overrides_add_option(struct spec_overrides *o, const char *option, con
 /* Adds "--set key.path=value" (`assignment` must outlive the overrides).
  * The path is checked by spec_load; false (and err) only if there is no '='. */
 bool spec_overrides_add_set(struct spec_overrides *o, const char *assignment, struct buf *err);
+/* Collects every spec option and --set of a parsed command line, in order
+ * (other options are skipped). False with err on a malformed --set. */
+struct cli_args;
+bool spec_overrides_from_args(struct spec_overrides *o, const struct cli_args *args,
+                              struct buf *err);
 void spec_overrides_free(struct spec_overrides *o);
 
 /* The field table: every path --set accepts (plus "tokenizer", the

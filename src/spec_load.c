@@ -1014,6 +1014,13 @@ static bool convert(struct loader *L, size_t idx)
             v->from = FROM_DEFAULT;
             return true;
         }
+        for (const char *p = expanded; *p; p++) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+                fail(L, f, v, NONE, "contains a line break or control character");
+                free(expanded);
+                return false;
+            }
+        }
         if ((f->kind == K_ENDPOINT && !check_endpoint(L, f, v, expanded)) ||
             (f->kind == K_URL && !check_url(L, f, v, expanded))) {
             free(expanded);
@@ -1056,17 +1063,13 @@ static bool convert(struct loader *L, size_t idx)
         return true;
     }
     case K_U64: {
+        /* exact for plain digits; through double for 1e6 and the like */
         uint64_t value;
-        if (!parse_uint(text, 0, UINT64_MAX, &value)) {
-            double d;
+        double d;
+        if (!parse_uint(text, 0, (uint64_t)f->max, &value)) {
             if (!number_in_range(L, f, v, NONE, text, true, &d))
                 return false;
-            fail(L, f, v, NONE, "'%.60s' is out of range (expected %s)", text, f->example);
-            return false;
-        }
-        if ((double)value > f->max) {
-            fail(L, f, v, NONE, "%s must be at most %g", text, f->max);
-            return false;
+            value = (uint64_t)d;
         }
         store(s, f->dest, &value, sizeof value);
         return true;
@@ -1091,13 +1094,13 @@ static bool convert(struct loader *L, size_t idx)
         bool fraction = len > 1 && text[len - 1] == '%';
         if (fraction) {
             char *number = xstrndup(text, len - 1);
-            struct field pct = *f;
-            pct.max = 99;
-            pct.example = "a percentage below 100 such as 10%";
-            bool ok = number_in_range(L, &pct, v, NONE, number, false, &value);
+            bool ok = parse_double(number, &value);
             free(number);
-            if (!ok)
+            if (!ok || value < 0 || value >= 100) {
+                fail(L, f, v, NONE, "'%.60s' is not a percentage from 0%% to 99%% (expected %s)",
+                     text, f->example);
                 return false;
+            }
             value /= 100;
         } else if (!duration_in_range(L, f, v, text, &value)) {
             return false;

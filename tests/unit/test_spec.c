@@ -356,7 +356,9 @@ TEST(spec_duration_must_be_positive)
     CHECK_FAILS(BASE "load:\n  duration: 10s\n  warmup: 6s\n  cooldown: 4s\n",
                 "t.yaml:5:11: load.warmup: warm-up (6s) and cool-down (4s) leave nothing to "
                 "measure in a 10s level");
-    CHECK_FAILS(BASE "load:\n  warmup: 100%\n", "load.warmup: '100' must be at most 99");
+    CHECK_FAILS(BASE "load:\n  warmup: 100%\n",
+                "t.yaml:4:11: load.warmup: '100%' is not a percentage from 0% to 99%");
+    CHECK_FAILS(BASE "load:\n  cooldown: \"-5%\"\n", "load.cooldown: '-5%' is not a percentage");
 }
 
 TEST(spec_unknown_instance_needs_a_price)
@@ -513,6 +515,10 @@ TEST(spec_cross_field_conflicts)
                 "workload.output_tokens_max: 50 is below the mean");
     CHECK_FAILS(BASE "workload: {prompt_tokens: 100, shared_prefix_tokens: 100}\n",
                 "workload.shared_prefix_tokens: 100 leaves no unique part");
+    CHECK_FAILS("model: \"m\\nx\"\nendpoint: builtin\n",
+                "t.yaml:1:8: model: contains a line break or control character");
+    CHECK_FAILS(BASE "workload: {seed: -1}\n", "workload.seed: '-1' must be at least 0");
+    CHECK_FAILS(BASE "workload: {seed: 1e30}\n", "workload.seed: '1e30' must be at most");
     CHECK_FAILS(BASE "headers:\n  - {name: \"X A\", value: b}\n",
                 "t.yaml:4:5: headers: 'X A' is not a valid header name");
     CHECK_FAILS(BASE "headers:\n  - {name: X-A, value: \"a\\r\\nInjected: yes\"}\n",
@@ -678,6 +684,18 @@ TEST(spec_every_run_option_maps_to_a_field)
         CHECK(strncmp(opt->origin, "--", 2) == 0 && strcmp(opt->origin + 2, opt->option) == 0);
     }
     CHECK_EQ_INT(n, 12);
+
+    /* the option table `run` and `validate` share has each of them, and --set */
+    static const struct cli_option table[] = {SPEC_CLI_OPTIONS, {0}};
+    int in_table = 0;
+    for (const struct cli_option *c = table; c->name; c++, in_table++) {
+        struct spec_overrides o = {0};
+        bool known = spec_overrides_add_option(&o, c->name, "x");
+        CHECK(known || strcmp(c->name, "set") == 0);
+        CHECK(c->value && c->help);
+        spec_overrides_free(&o);
+    }
+    CHECK_EQ_INT(in_table, n + 1);
 }
 
 /* --- rendering -------------------------------------------------------------------- */
