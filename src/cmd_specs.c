@@ -135,14 +135,13 @@ const struct cli_command cmd_validate = {
     .name = "validate",
     .synopsis = "FILE|NAME",
     .summary = "Check a run spec and print the resolved plan (levels, time, price, sources).",
-    .description =
-        "Loads a spec file or an embedded spec exactly as 'run' would, with the same\n"
-        "overrides (later ones win), and prints every level with its duration, the\n"
-        "expected total time, the instance price used, and where each value came from\n"
-        "(default, spec, the price table, or an override). Nothing is sent anywhere.\n"
-        "An argument with a '/', ending in .yaml/.yml, or naming an existing file is\n"
-        "read as a file. Exit 0 if the spec is valid, 2 with one line naming file,\n"
-        "line, column and field if it is not.",
+    .description = "Loads a spec file or an embedded spec exactly as 'run' would, with the same\n"
+                   "overrides (later ones win), and prints every level with its duration, the\n"
+                   "expected total time, the instance price used, and where each value came from\n"
+                   "(default, spec, the price table, or an override). Nothing is sent anywhere.\n"
+                   "An argument with a '/', ending in .yaml/.yml, or naming an existing file is\n"
+                   "read as a file. Exit 0 if the spec is valid, 2 with one line naming file,\n"
+                   "line, column and field if it is not.",
     .options = validate_options,
     .min_args = 1,
     .max_args = 1,
