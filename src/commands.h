@@ -6,6 +6,7 @@
 #include "cli.h"
 
 extern const struct cli_command cmd_fetch;
+extern const struct cli_command cmd_run;
 extern const struct cli_command cmd_specs;
 extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_version;

@@ -241,7 +241,7 @@ extern const struct spec_option spec_options[];
         {"prompt-tokens", 0, "N", "prompt length in tokens", false},                               \
         {"output-tokens", 0, "N", "output length in tokens", false},                               \
         {"tokenizer", 0, "FILE|REPO", "local tokenizer.json, or Hub repo[@revision]", false},      \
-        {"output-dir", 0, "DIR", "where results go (default results)", false},                     \
+        {"output-dir", 'o', "DIR", "where results go (default results)", false},                   \
         {"workers", 0, "N", "engine threads (default 1)", false},                                  \
     {                                                                                              \
         "set", 0, "KEY.PATH=VALUE", "set any spec field (paths: specs/README.md)", true            \

@@ -29,7 +29,7 @@
 #define MAX_RATE 1e6
 #define MAX_TOKENS 1000000
 #define MAX_DURATION_S (7 * 24 * 3600.0)
-#define MAX_WORKERS 256
+#define MAX_WORKERS 64 /* engine.h: ENGINE_MAX_WORKERS */
 #define MAX_GPUS 1024
 
 /* --- the YAML as libcyaml loads it: every leaf is text -------------------- */
