@@ -241,3 +241,22 @@ def test_spec_fuzzer_short_run_finds_no_crash(ctx):
         f"the spec fuzzer failed (exit {r.returncode}, artifacts {crashes}):\n{r.stderr[-3000:]}"
     runs = re.search(r"stat::number_of_executed_units:\s*(\d+)", r.stderr)
     assert runs and int(runs.group(1)) > 1000, f"the fuzzer barely ran:\n{r.stderr[-2000:]}"
+
+
+def test_run_loads_specs_the_same_way(ctx):
+    """`run` resolves its spec with the same loader: bad specs and overrides
+    stop it with exit 2 before anything is sent."""
+    bad = write(ctx, "bad.yaml", "model: m\nendpoint: builtin\nload:\n  duration: 0s\n")
+    r = ctx.llmsweep("run", "--spec", bad)
+    assert r.returncode == 2, r
+    assert one_line_error(r).startswith(f"{bad}:4:13: load.duration: '0s' must be more than zero")
+    r = ctx.llmsweep("run", "dmeo")
+    assert r.returncode == 2 and "did you mean 'demo'" in r.stderr, r.stderr
+    r = ctx.llmsweep("run", "demo", "--spec", bad)
+    assert r.returncode == 2 and "not both" in r.stderr, r.stderr
+    r = ctx.llmsweep("run", "--endpoint", "http://127.0.0.1:9/v1", "--model", "m",
+                     "--set", "load.duraton=1s")
+    assert r.returncode == 2, r
+    assert "did you mean 'load.duration'" in one_line_error(r)
+    r = ctx.llmsweep("run", "mistral-24b", env=no_cluster_env())
+    assert r.returncode == 2 and "CLUSTER_DOMAIN is not set" in r.stderr, r.stderr
