@@ -200,7 +200,7 @@ char *spec_peek_description(const char *text, size_t len);
  * instance price used. */
 void spec_render_plan(const struct spec *spec, struct buf *out);
 
-/* Seconds one level takes (warm-up and cool-down included), the number of
+/* Seconds one level takes (its warm-up and cool-down are part of it), the number of
  * levels the plan runs (a sweep: synchronous, throughput, then sweep_rates
  * rates), and their product, the expected total time at most. */
 double spec_level_seconds(const struct spec *spec);
@@ -229,23 +229,23 @@ extern const struct spec_option spec_options[];
 /* The spec options as `struct cli_option` initializers (cli.h), for the
  * option tables of `run` and `validate`, so their help text is written once:
  *   static const struct cli_option options[] = {{"spec", ...}, SPEC_CLI_OPTIONS, {0}}; */
+/* clang-format off */
 #define SPEC_CLI_OPTIONS                                                                           \
     {"endpoint", 0, "URL", "base URL ending in /v1, or builtin (the mock server)", false},         \
-        {"model", 0, "NAME", "served model name, as in /v1/models", false},                        \
-        {"api", 0, "chat|completions", "API to call (default chat)", false},                       \
-        {"profile", 0, "PROFILE",                                                                  \
-         "concurrent, synchronous, throughput, constant, poisson or sweep", false},                \
-        {"levels", 0, "LIST", "concurrencies or requests/s, e.g. 1,5,10,25", false},               \
-        {"duration", 0, "DURATION", "time per level, e.g. 120s or 2m", false},                     \
-        {"max-requests", 0, "N", "end a level after N requests", false},                           \
-        {"prompt-tokens", 0, "N", "prompt length in tokens", false},                               \
-        {"output-tokens", 0, "N", "output length in tokens", false},                               \
-        {"tokenizer", 0, "FILE|REPO", "local tokenizer.json, or Hub repo[@revision]", false},      \
-        {"output-dir", 'o', "DIR", "where results go (default results)", false},                   \
-        {"workers", 0, "N", "engine threads (default 1)", false},                                  \
-    {                                                                                              \
-        "set", 0, "KEY.PATH=VALUE", "set any spec field (paths: specs/README.md)", true            \
-    }
+    {"model", 0, "NAME", "served model name, as in /v1/models", false},                            \
+    {"api", 0, "chat|completions", "API to call (default chat)", false},                           \
+    {"profile", 0, "PROFILE", "concurrent, synchronous, throughput, constant, poisson or sweep",   \
+     false},                                                                                       \
+    {"levels", 0, "LIST", "concurrencies or requests/s, e.g. 1,5,10,25", false},                   \
+    {"duration", 0, "DURATION", "time per level, e.g. 120s or 2m", false},                         \
+    {"max-requests", 0, "N", "end a level after N requests", false},                               \
+    {"prompt-tokens", 0, "N", "prompt length in tokens", false},                                   \
+    {"output-tokens", 0, "N", "output length in tokens", false},                                   \
+    {"tokenizer", 0, "FILE|REPO", "local tokenizer.json, or Hub repo[@revision]", false},          \
+    {"output-dir", 'o', "DIR", "where results go (default results)", false},                       \
+    {"workers", 0, "N", "engine threads (default 1)", false},                                      \
+    {"set", 0, "KEY.PATH=VALUE", "set any spec field (paths: specs/README.md)", true}
+/* clang-format on */
 
 /* Overrides collected from argv, in command-line order. */
 struct spec_overrides {
@@ -266,10 +266,10 @@ bool spec_overrides_from_args(struct spec_overrides *o, const struct cli_args *a
                               struct buf *err);
 void spec_overrides_free(struct spec_overrides *o);
 
-/* The field table: every path --set accepts (plus "tokenizer", the
- * shortcut --tokenizer uses), in the order specs/README.md lists them, and
- * each field's resolved value as text (header values that may hold secrets
- * are masked). */
+/* The field table: every path a spec has, in the order specs/README.md
+ * lists them (--set accepts each but `headers`, and "tokenizer", the
+ * shortcut --tokenizer uses), and each field's resolved value as text
+ * (header values that may hold secrets are masked). */
 size_t spec_field_count(void);
 const char *spec_field_path(size_t i);
 void spec_field_format(const struct spec *spec, size_t i, struct buf *out);
