@@ -7,5 +7,6 @@
 
 extern const struct cli_command cmd_fetch;
 extern const struct cli_command cmd_version;
+extern const struct cli_command cmd_wait;
 
 #endif

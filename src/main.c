@@ -12,6 +12,7 @@
 static const struct cli_command *const commands[] = {
     &cmd_fetch,
     &cmd_version,
+    &cmd_wait,
 };
 
 static void print_usage(FILE *out)
