@@ -1,6 +1,6 @@
 /* spec.h: a run spec, the declarative description of one benchmark.
  *
- * A spec is YAML (docs/specs.md), embedded in the binary (specs/*.yaml) or
+ * A spec is YAML (docs/specs.md), embedded in the binary (specs/NAME.yaml) or
  * read from a file (a ConfigMap mount). Loading it expands ${VAR} from the
  * environment, applies defaults and CLI overrides (--set key.path=value and
  * the named run options), looks the instance up in the price table and
