@@ -82,6 +82,8 @@ const struct cli_command cmd_wait = {
         "after its final write) exists, or, for files written by other tools such as\n"
         "GuideLLM, when FILE is non-empty, stayed unchanged (size, inode, mtime) for\n"
         "--stable-checks consecutive checks --interval apart and parses as complete JSON.\n"
+        "llmsweep's own results always need the marker (a run rewrites the file after\n"
+        "each level, so a stable, valid file may still be half of the sweep).\n"
         "A DIR means DIR/benchmarks.json. A file that does not exist yet is waited for.\n"
         "Prints a line whenever what it sees changes; exits 4 on --timeout, saying what\n"
         "it saw last.",

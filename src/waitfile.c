@@ -35,9 +35,11 @@ char *waitfile_results_path(const char *arg)
 }
 
 /* One complete JSON document and nothing but white space after it. A file
- * still being written stops in the middle of a value. */
-static bool is_complete_json(const char *path, char *why, size_t n)
+ * still being written stops in the middle of a value. *ours: the document
+ * is llmsweep's (it has a top-level "llmsweep" object). */
+static bool is_complete_json(const char *path, bool *ours, char *why, size_t n)
 {
+    *ours = false;
     struct buf text = {0};
     if (!read_file(path, &text)) {
         snprintf(why, n, "cannot read it: %s", strerror(errno));
@@ -59,6 +61,7 @@ static bool is_complete_json(const char *path, char *why, size_t n)
                      (size_t)(end - text.data));
         }
     }
+    *ours = ok && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "llmsweep"));
     cJSON_Delete(doc);
     buf_free(&text);
     return ok;
@@ -118,10 +121,19 @@ bool waitfile_check(struct waitfile_state *st, struct waitfile_observation *obs)
         return false;
     }
     char why[256];
-    if (!is_complete_json(st->path, why, sizeof why)) {
+    bool ours;
+    if (!is_complete_json(st->path, &ours, why, sizeof why)) {
         obs->verdict = WAITFILE_INCOMPLETE;
         snprintf(obs->line, sizeof obs->line, "%s: %lld bytes, unchanged for %d checks, but %s",
                  st->path, (long long)sb.st_size, st->unchanged, why);
+        return false;
+    }
+    if (ours) {
+        obs->verdict = WAITFILE_NEEDS_MARKER;
+        snprintf(obs->line, sizeof obs->line,
+                 "%s: %lld bytes of llmsweep results, but no completion marker %s yet (the run "
+                 "is still going, or the marker was not copied with the file)",
+                 st->path, (long long)sb.st_size, st->marker_path);
         return false;
     }
     obs->verdict = WAITFILE_DONE_STABLE;

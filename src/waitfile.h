@@ -6,6 +6,9 @@
  *   - for files written by other tools (GuideLLM), it is non-empty, it did
  *     not change (same size, inode and mtime) for `stable_checks`
  *     consecutive checks, and it parses as one complete JSON document.
+ * llmsweep's own files (a top-level "llmsweep" object) need the marker:
+ * `run` rewrites the file after every level, and each of those writes is
+ * complete JSON, so stability alone would end the wait between two levels.
  *
  * The check itself is one call, `waitfile_check`, so the command's loop
  * (sleep `--interval`, give up after `--timeout`) and the unit tests drive
@@ -30,6 +33,7 @@ enum waitfile_verdict {
     WAITFILE_CHANGING,       /* size/inode/mtime differ from the last check */
     WAITFILE_SETTLING,       /* unchanged, but not for enough checks yet */
     WAITFILE_INCOMPLETE,     /* unchanged long enough, but not complete JSON */
+    WAITFILE_NEEDS_MARKER,   /* llmsweep's own file: only its marker says it is final */
     WAITFILE_DONE_MARKER,    /* the completion marker exists */
     WAITFILE_DONE_STABLE,    /* stable and complete JSON */
     WAITFILE_ERROR,          /* cannot stat/read (permissions...): keeps waiting */

@@ -108,3 +108,22 @@ TEST(waitfile_directory_means_benchmarks_json)
     CHECK_EQ_STR(p, "/no/such/file.json");
     free(p);
 }
+
+TEST(waitfile_llmsweep_results_wait_for_their_marker)
+{
+    char path[512], marker[600];
+    snprintf(path, sizeof path, "%s/benchmarks.json", test_tmpdir());
+    snprintf(marker, sizeof marker, "%s%s", path, WAITFILE_MARKER_SUFFIX);
+    write_text(path, "{\"llmsweep\": {\"run_id\": \"r\"}, \"benchmarks\": []}", "w");
+    struct waitfile_state st;
+    struct waitfile_observation obs;
+    waitfile_init(&st, path, 1);
+    CHECK(!waitfile_check(&st, &obs));
+    CHECK(!waitfile_check(&st, &obs)); /* complete JSON between two levels: not final */
+    CHECK_EQ_INT(obs.verdict, WAITFILE_NEEDS_MARKER);
+    CHECK_CONTAINS(obs.line, "no completion marker");
+    write_text(marker, "", "w");
+    CHECK(waitfile_check(&st, &obs));
+    CHECK_EQ_INT(obs.verdict, WAITFILE_DONE_MARKER);
+    waitfile_free(&st);
+}
