@@ -351,10 +351,13 @@ void publish_render_block(const struct publish_plan *plan, struct buf *out)
         buf_printf(out, ", served model %s", plan->model);
     buf_puts(out, "\n");
     const struct publish_pricing *p = &plan->pricing;
-    buf_printf(out, "- instance: %s, %d GPU%s", p->instance_type ? p->instance_type : "unknown",
-               p->gpu_count, p->gpu_count == 1 ? "" : "s");
+    buf_printf(out, "- instance: %s, ", p->instance_type ? p->instance_type : "unknown");
+    if (p->gpu_count > 0)
+        buf_printf(out, "%d GPU%s", p->gpu_count, p->gpu_count == 1 ? "" : "s");
+    else
+        buf_puts(out, "GPU count unknown");
     if (p->hourly_usd > 0)
-        buf_printf(out, ", $%.4g/hour", p->hourly_usd);
+        buf_printf(out, ", $%.6g/hour", p->hourly_usd);
     else
         buf_puts(out, ", price unknown (no cost figures)");
     buf_puts(out, "\n");

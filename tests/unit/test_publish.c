@@ -316,7 +316,7 @@ TEST(publish_block_has_every_seed_figure)
     publish_render_block(&plan, &block);
     CHECK(strncmp(block.data, "[llmsweep benchmark run-42]\n", 28) == 0);
     CHECK_CONTAINS(block.data, "2026-11-28T05:39:12Z by llmsweep 0.1.0");
-    CHECK_CONTAINS(block.data, "g6.4xlarge, 1 GPU, $1.323/hour");
+    CHECK_CONTAINS(block.data, "g6.4xlarge, 1 GPU, $1.3232/hour");
     CHECK_CONTAINS(block.data, "concurrency 5, measured mean concurrency 4.60");
     CHECK_CONTAINS(block.data, "1200.0 tokens/s (prompt + output), 800.0 output tokens/s");
     CHECK_CONTAINS(block.data, "TTFT p50/p90/p99: 105.0 / 155.0 / 205.0 ms");
