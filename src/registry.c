@@ -352,6 +352,11 @@ static const char *token_source_text(const struct registry_client *c, char *out,
 static void registry_identity(const char *host, char *name, size_t nn, char *ns, size_t nns)
 {
     size_t hlen = strcspn(host, ":");
+    if (isdigit((unsigned char)host[0]) || host[0] == '[' || strncmp(host, "localhost", 9) == 0) {
+        snprintf(name, nn, "REGISTRY_NAME"); /* an address names no registry */
+        ns[0] = '\0';
+        return;
+    }
     const char *dot = memchr(host, '.', hlen);
     size_t first = dot ? (size_t)(dot - host) : hlen;
     snprintf(name, nn, "%.*s", (int)first, host);
