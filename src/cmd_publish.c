@@ -23,43 +23,27 @@
 #define PUBLISH_ATTEMPTS 2 /* read-merge-write cycles when another writer races us */
 
 static const struct cli_option options[] = {
-    {"registry-url", 0, "URL",
-     "the Model Registry REST endpoint (https://NAME.NAMESPACE.svc:8443 in a cluster, or its "
-     "Route); a path prefix is fine",
-     false},
+    {"registry-url", 0, "URL", "Model Registry REST endpoint (a path prefix is fine)", false},
     {"model", 0, "NAME", "registered model name (exact, case-sensitive)", false},
     {"version", 0, "NAME", "model version name (exact, case-sensitive)", false},
-    {"mode", 0, "description|properties|both",
-     "what to write: the summary block in the description, typed customProperties, or both in "
-     "one PATCH (default both)",
-     false},
-    {"level", 0, "N|LABEL|all",
-     "which level: a target concurrency or rate (5, 2.5), a label (c5, r2_5, throughput), or "
-     "all (default: mean concurrency 5 +/- 1, else the first)",
-     false},
+    {"mode", 0, "WHAT", "description, properties or both (default both, one PATCH)", false},
+    {"level", 0, "N|LABEL|all", "target concurrency/rate (5), label (c5, r2_5) or all", false},
     {"spec", 0, "NAME|FILE", "take the instance and its price from this run spec", false},
     {"instance-type", 0, "TYPE", "the instance that served the model (g6.4xlarge)", false},
     {"gpu-count", 0, "N", "GPUs serving the model", false},
-    {"hourly-usd", 0, "PRICE", "instance price per hour in USD (for cost per 1K tokens)", false},
-    {"token-file", 0, "FILE", "bearer token file, read for every request", false},
-    {"token-env", 0, "NAME",
-     "environment variable holding the bearer token (default $" REGISTRY_TOKEN_VARIABLE
-     ", else the pod's ServiceAccount token)",
-     false},
+    {"hourly-usd", 0, "PRICE", "instance price per hour, USD (for cost per 1K tokens)", false},
+    {"token-file", 0, "FILE", "bearer token file, read again for every request", false},
+    {"token-env", 0, "NAME", "environment variable holding the bearer token", false},
     {"ca-file", 0, "FILE", "also trust the CA certificates in FILE (PEM)", true},
     {"insecure", 0, NULL, "do not verify the registry's certificate (unsafe; warned)", false},
     {"retries", 0, "N", "retries on 429, 5xx and connection errors (default 5)", false},
-    {"retry-delay", 0, "DURATION", "first pause between retries, doubled each time (default 1s)",
-     false},
-    {"retry-max-delay", 0, "DURATION", "longest pause between retries (default 30s)", false},
-    {"keep-blocks", 0, "N",
-     "keep at most N llmsweep blocks in the description, dropping the oldest (default 5; 0: "
-     "all)",
+    {"retry-delay", 0, "DURATION", "first pause before a retry, doubling (default 1s)", false},
+    {"retry-max-delay", 0, "DURATION", "longest pause before a retry (default 30s)", false},
+    {"keep-blocks", 0, "N", "llmsweep blocks kept in the description (default 5; 0: all)",
      false},
     {"force", 0, NULL, "publish even when a chosen level has no successful request", false},
-    {"dry-run", 'n', NULL,
-     "print the requests (token redacted); only GETs are sent, nothing is changed", false},
-    {"verbose", 'v', NULL, "print every request and answer status", false},
+    {"dry-run", 'n', NULL, "print the requests; send only GETs, change nothing", false},
+    {"verbose", 'v', NULL, "print every request (token redacted) and its status", false},
     {0},
 };
 
@@ -398,17 +382,24 @@ const struct cli_command cmd_publish = {
     .synopsis = "RESULTS",
     .summary = "Publish a results file to its model version in the Model Registry.",
     .description =
-        "RESULTS is llmsweep's benchmarks.json or GuideLLM's results file of any era (a\n"
-        "directory means DIR/benchmarks.json). The model version gets a summary block in\n"
-        "its description and typed customProperties (benchmark_throughput, _ttft_p50,\n"
-        "_cost_per_1k, ...; --level all adds benchmark_level_<label>_* keys). Publishing\n"
-        "the same run again replaces its own block and changes nothing else; other text\n"
-        "and other properties are kept. The token is read for every request from\n"
-        "--token-file, --token-env, $" REGISTRY_TOKEN_VARIABLE " or the pod's ServiceAccount\n"
-        "token, and never printed. 429, 5xx and connection errors are retried with\n"
-        "back-off; other errors stop at once with the registry's message.\n"
+        "RESULTS is llmsweep's benchmarks.json or GuideLLM's results file of any era\n"
+        "(a directory means DIR/benchmarks.json). The model version gets a summary block\n"
+        "in its description and typed customProperties (benchmark_throughput,\n"
+        "benchmark_ttft_p50, benchmark_cost_per_1k, ...; --level all adds\n"
+        "benchmark_level_<label>_* keys). The block is keyed by the run id: publishing\n"
+        "the same run again replaces its own block; other text and other properties stay.\n"
+        "Default level: the one whose mean concurrency is 5 +/- 1, else the first.\n"
+        "Price: the results file's instance, overridden by --spec, then by the options;\n"
+        "cost per 1K tokens = hourly_usd / (tokens/s * 3600) * 1000, for total (prompt +\n"
+        "output) and for output tokens/s of successful requests.\n"
+        "Token: --token-file, --token-env NAME, $" REGISTRY_TOKEN_VARIABLE ", else the pod's\n"
+        "ServiceAccount token (https or loopback only); read per request, never printed.\n"
+        "CA: the system bundle, the ServiceAccount ca.crt and service-ca.crt, --ca-file.\n"
+        "429, 5xx and connection errors are retried with back-off and jitter; other\n"
+        "errors stop at once with the registry's message. --dry-run sends only GETs (to\n"
+        "compute the exact PATCH) and prints every request.\n"
         "Exit codes: 0 published (or nothing to change), 1 the registry refused or could\n"
-        "not be reached, or the run has no successful request, 2 bad options or results.",
+        "not be reached, or a level has no successful request, 2 bad options or results.",
     .options = options,
     .min_args = 1,
     .max_args = 1,
