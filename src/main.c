@@ -12,6 +12,8 @@
 static const struct cli_command *const commands[] = {
     &cmd_fetch,
     &cmd_publish,
+    &cmd_specs,
+    &cmd_validate,
     &cmd_version,
     &cmd_wait,
 };
