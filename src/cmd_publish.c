@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "commands.h"
+#include "prices.h"
 #include "publish.h"
 #include "registry.h"
 #include "results.h"
+#include "spec.h"
 #include "util.h"
 #include "version.h"
 #include "waitfile.h"
@@ -28,7 +30,7 @@ static const struct cli_option options[] = {
     {"version", 0, "NAME", "model version name (exact, case-sensitive)", false},
     {"mode", 0, "WHAT", "description, properties or both (default both, one PATCH)", false},
     {"level", 0, "N|LABEL|all", "target concurrency/rate (5), label (c5, r2_5) or all", false},
-    {"spec", 0, "NAME|FILE", "take the instance and its price from this run spec", false},
+    {"spec", 0, "NAME|FILE", "instance, price and registry settings from this run spec", false},
     {"instance-type", 0, "TYPE", "the instance that served the model (g6.4xlarge)", false},
     {"gpu-count", 0, "N", "GPUs serving the model", false},
     {"hourly-usd", 0, "PRICE", "instance price per hour, USD (for cost per 1K tokens)", false},
@@ -62,10 +64,11 @@ static bool parse_mode(const char *text, int *mode)
     return true;
 }
 
-/* The instance and its price: the results file's own, then --spec, then the
- * options, each overriding what came before. */
+/* The instance and its price: the results file's own, then the spec's, then
+ * the options, each overriding what came before. An --instance-type without
+ * --hourly-usd takes its price (and GPU count) from the price table. */
 static int resolve_pricing(const struct cli_args *args, const struct results *r,
-                           struct publish_pricing *p)
+                           const struct spec *spec, struct publish_pricing *p)
 {
     *p = (struct publish_pricing){
         .instance_type = r->instance.type,
@@ -73,20 +76,35 @@ static int resolve_pricing(const struct cli_args *args, const struct results *r,
         .hourly_usd = r->instance.hourly_usd,
         .source = "the results file",
     };
-    if (cli_get(args, "spec"))
-        return cli_usage_error(args->command,
-                               "--spec is not available in this build yet; pass --instance-type, "
-                               "--gpu-count and --hourly-usd");
+    if (spec && (spec->instance.type || spec->instance.hourly_usd > 0)) {
+        p->instance_type = spec->instance.type;
+        p->gpu_count = spec->instance.gpu_count;
+        p->hourly_usd = spec->instance.hourly_usd;
+        p->source = "the spec";
+    }
     const char *type = cli_get(args, "instance-type");
     if (type) {
         if (!*type)
             return cli_usage_error(args->command, "--instance-type must not be empty");
-        if (!p->instance_type || strcmp(type, p->instance_type) != 0)
-            p->hourly_usd = 0; /* the file's price was for another instance */
         p->instance_type = type;
+        p->hourly_usd = 0;
         p->source = "the options";
+        struct buf err = {0};
+        struct price_table *table = price_table_embedded(&err);
+        const struct instance_price *known = table ? price_table_find(table, type) : NULL;
+        if (known) {
+            p->hourly_usd = known->hourly_usd;
+            p->gpu_count = known->gpu_count;
+            p->source = "the price table";
+        } else if (!cli_get(args, "hourly-usd")) {
+            const char *near = table ? price_table_closest(table, type) : NULL;
+            cli_warn("instance type '%s' is not in the price table%s%s%s: pass --hourly-usd", type,
+                     near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        }
+        price_table_free(table);
+        buf_free(&err);
     }
-    uint64_t gpus = (uint64_t)p->gpu_count;
+    uint64_t gpus = p->gpu_count > 0 ? (uint64_t)p->gpu_count : 0;
     if (!cli_uint(args, "gpu-count", 1, 1024, &gpus))
         return EXIT_USAGE;
     p->gpu_count = (int)gpus;
@@ -98,6 +116,21 @@ static int resolve_pricing(const struct cli_args *args, const struct results *r,
         p->source = "the options";
     }
     return -1;
+}
+
+/* --spec: only its instance and registry sections matter here, so the
+ * endpoint (whose ${VAR}s belong to the benchmark's environment) is set
+ * aside rather than expanded. */
+static int load_spec(const char *arg, struct spec *spec)
+{
+    struct spec_override no_endpoint = {"endpoint", "builtin", "publish"};
+    bool is_file = spec_arg_is_file(arg);
+    struct buf err = {0};
+    int rc = spec_load(is_file ? NULL : arg, is_file ? arg : NULL, &no_endpoint, 1, spec, &err);
+    if (rc != EXIT_OK)
+        cli_error("%s", err.data);
+    buf_free(&err);
+    return rc;
 }
 
 static const char *json_str(const cJSON *obj, const char *key)
@@ -260,17 +293,49 @@ done:
 static int run_publish(const struct cli_args *args)
 {
     const struct cli_command *cmd = args->command;
+    struct spec spec_storage = {0}, *spec = NULL;
+    if (cli_get(args, "spec")) {
+        int src = load_spec(cli_get(args, "spec"), &spec_storage);
+        if (src != EXIT_OK)
+            return src;
+        spec = &spec_storage;
+    }
+    /* The options first, then the spec's registry section. */
     const char *url = cli_get(args, "registry-url");
     const char *model = cli_get(args, "model");
     const char *version = cli_get(args, "version");
-    if (!url || !model || !version)
-        return cli_usage_error(cmd, "--registry-url, --model and --version are required");
-    if (!*model || !*version)
-        return cli_usage_error(cmd, "--model and --version must not be empty");
-    int mode;
-    if (!parse_mode(cli_get(args, "mode"), &mode))
-        return cli_usage_error(cmd, "--mode must be description, properties or both, not '%s'",
-                               cli_get(args, "mode"));
+    const char *token_file = cli_get(args, "token-file");
+    const char *token_env = cli_get(args, "token-env");
+    const char *ca_files[MAX_CA_FILES + 1];
+    size_t n_ca = cli_get_all(args, "ca-file", ca_files, MAX_CA_FILES);
+    int mode = MODE_DESCRIPTION | MODE_PROPERTIES;
+    if (spec) {
+        url = url ? url : spec->registry.url;
+        model = model ? model : spec->registry.model;
+        version = version ? version : spec->registry.version;
+        if (!token_file && !token_env)
+            token_file = spec->registry.token_file;
+        if (spec->registry.ca_file && n_ca < MAX_CA_FILES)
+            ca_files[n_ca++] = spec->registry.ca_file;
+        mode = spec->registry.mode == PUBLISH_DESCRIPTION  ? MODE_DESCRIPTION
+               : spec->registry.mode == PUBLISH_PROPERTIES ? MODE_PROPERTIES
+                                                          : mode;
+    }
+    int rc = EXIT_USAGE;
+    if (!url || !model || !version) {
+        cli_usage_error(cmd, "--registry-url, --model and --version are required (or a --spec "
+                             "whose registry section names them)");
+        goto out_spec;
+    }
+    if (!*model || !*version) {
+        cli_usage_error(cmd, "--model and --version must not be empty");
+        goto out_spec;
+    }
+    if (cli_get(args, "mode") && !parse_mode(cli_get(args, "mode"), &mode)) {
+        cli_usage_error(cmd, "--mode must be description, properties or both, not '%s'",
+                        cli_get(args, "mode"));
+        goto out_spec;
+    }
     uint64_t retries = REGISTRY_DEFAULT_RETRIES, keep = PUBLISH_DEFAULT_KEEP_BLOCKS;
     struct registry_retry_policy retry = {
         .base_delay_s = REGISTRY_DEFAULT_BASE_DELAY_S,
@@ -280,16 +345,18 @@ static int run_publish(const struct cli_args *args)
         !cli_uint(args, "keep-blocks", 0, 1000, &keep) ||
         !cli_duration(args, "retry-delay", &retry.base_delay_s) ||
         !cli_duration(args, "retry-max-delay", &retry.max_delay_s))
-        return EXIT_USAGE;
+        goto out_spec;
     retry.retries = (int)retries;
     if (retry.max_delay_s < retry.base_delay_s)
         retry.max_delay_s = retry.base_delay_s;
-    const char *ca_files[MAX_CA_FILES];
-    size_t n_ca = cli_get_all(args, "ca-file", ca_files, MAX_CA_FILES);
-    if (n_ca > MAX_CA_FILES)
-        return cli_usage_error(cmd, "at most %d --ca-file options", MAX_CA_FILES);
-    if (cli_get(args, "token-file") && cli_get(args, "token-env"))
-        return cli_usage_error(cmd, "give --token-file or --token-env, not both");
+    if (cli_get_all(args, "ca-file", NULL, 0) > MAX_CA_FILES) {
+        cli_usage_error(cmd, "at most %d --ca-file options", MAX_CA_FILES);
+        goto out_spec;
+    }
+    if (cli_get(args, "token-file") && token_env) {
+        cli_usage_error(cmd, "give --token-file or --token-env, not both");
+        goto out_spec;
+    }
 
     char *path = waitfile_results_path(args->positional[0]);
     struct results results;
@@ -299,7 +366,6 @@ static int run_publish(const struct cli_args *args)
     cJSON *ours = NULL;
     struct registry_client client = {0};
     bool client_open = false;
-    int rc = EXIT_USAGE;
     if (!results_load(path, &results, &err)) {
         cli_error("%s", err.data);
         goto out_path;
@@ -308,7 +374,7 @@ static int run_publish(const struct cli_args *args)
         cli_warn("%s holds the partial results of an interrupted run", path);
 
     struct publish_pricing pricing;
-    int prc = resolve_pricing(args, &results, &pricing);
+    int prc = resolve_pricing(args, &results, spec, &pricing);
     if (prc >= 0) {
         rc = prc;
         goto out;
@@ -318,8 +384,8 @@ static int run_publish(const struct cli_args *args)
         goto out;
     }
     if (!(pricing.hourly_usd > 0))
-        cli_warn("no instance price (pass --hourly-usd or --spec): publishing without cost "
-                 "figures");
+        cli_warn("no instance price (pass --spec, --instance-type or --hourly-usd): publishing "
+                 "without cost figures");
     if (!publish_plan_has_successes(&plan, &err)) {
         if (!cli_flag(args, "force")) {
             cli_error("refusing to publish zeros: %s; check the endpoint and the run's errors, "
@@ -335,8 +401,8 @@ static int run_publish(const struct cli_args *args)
 
     struct registry_options ro = {
         .url = url,
-        .token_file = cli_get(args, "token-file"),
-        .token_env = cli_get(args, "token-env"),
+        .token_file = token_file,
+        .token_env = token_env,
         .ca_files = ca_files,
         .n_ca_files = n_ca,
         .insecure = cli_flag(args, "insecure"),
@@ -374,6 +440,9 @@ out:
 out_path:
     buf_free(&err);
     free(path);
+out_spec:
+    if (spec)
+        spec_free(spec);
     return rc;
 }
 

@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "prices.h"
+
 const char *const publish_owned_keys[] = {
     /* the seed's keys */
     "benchmark_date",
@@ -67,11 +69,13 @@ static void quantiles_of(const struct level_summary *l, enum metric_id m, double
     out[Q_P99] = d ? d->percentiles[P99] : NAN;
 }
 
+/* prices.h's formula; NAN (no key, "n/a") rather than its 0 for "unknown". */
 static double cost_per_1k(double hourly_usd, double tokens_per_second)
 {
-    if (!(hourly_usd > 0) || !(tokens_per_second > 0) || !isfinite(tokens_per_second))
+    if (!isfinite(tokens_per_second))
         return NAN;
-    return hourly_usd / (tokens_per_second * 3600.0) * 1000.0;
+    double cost = cost_per_1k_tokens(hourly_usd, tokens_per_second);
+    return cost > 0 ? cost : NAN;
 }
 
 /* "2.5" -> "2_5": a label is part of property keys, which stay plain. */

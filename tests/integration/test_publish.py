@@ -501,6 +501,54 @@ def test_tls_with_the_serviceaccount_ca_and_token(ctx):
         proxy.stop()
 
 
+# --- run specs ------------------------------------------------------------------
+
+def test_spec_supplies_registry_settings_and_price(ctx):
+    reg = registry(ctx)
+    m, v = setup_version(reg, "spec_model", "spec_v1", "from a spec")
+    spec = ctx.path("bench.yaml")
+    with open(spec, "w") as f:
+        f.write(f"""name: publish-test
+model: mistral-24b
+endpoint: ${{BENCH_ENDPOINT}}
+instance:
+  type: g6.12xlarge
+registry:
+  url: {reg.url}
+  model: spec_model
+  version: spec_v1
+  mode: properties
+""")
+    no_sa = ctx.path("no-sa")
+    os.makedirs(no_sa)
+    # no registry options at all, and the endpoint's ${VAR} unset: publish needs neither
+    r = ctx.llmsweep("publish", sweep_file(ctx, "run-spec", hourly_usd=0.0), "--spec", spec,
+                     env={"LLMSWEEP_SERVICEACCOUNT_DIR": no_sa, "LLMSWEEP_REGISTRY_TOKEN": "",
+                          "BENCH_ENDPOINT": ""})
+    ok(r)
+    got = reg.version(v["id"])
+    assert got["description"] == "from a spec"  # mode: properties
+    check_string(got, "benchmark_instance", "g6.12xlarge")
+    check_int(got, "benchmark_gpu_count", 4)
+    check_double(got, "benchmark_hourly_usd", 4.6016)  # from the price table
+    check_double(got, "benchmark_cost_per_1k", rf.cost_per_1k(4.6016, 1250.5))
+
+    # an embedded spec by name; the options win over it
+    ok(publish(ctx, reg.url, sweep_file(ctx, "run-spec2"), "spec_model", "spec_v1", "--spec",
+               "mistral-24b-quantized", "--mode", "both"))
+    got = reg.version(v["id"])
+    check_string(got, "benchmark_instance", "g6.4xlarge")
+    check_double(got, "benchmark_cost_per_1k", rf.cost_per_1k(1.3232, 1250.5))
+    assert blocks(got["description"]) == ["run-spec2"]
+    r = fails(publish(ctx, reg.url, sweep_file(ctx, "run-spec3"), "spec_model", "spec_v1",
+                      "--spec", "no-such-spec"), 2)
+    assert "no-such-spec" in r.stderr, r.stderr
+    # --instance-type alone takes the price from the table
+    ok(publish(ctx, reg.url, sweep_file(ctx, "run-spec4", hourly_usd=0.0), "spec_model",
+               "spec_v1", "--instance-type", "g6.12xlarge"))
+    check_double(reg.version(v["id"]), "benchmark_hourly_usd", 4.6016)
+
+
 # --- refusals and bad input --------------------------------------------------------
 
 def test_refuses_to_publish_zeros_unless_forced(ctx):
