@@ -11,11 +11,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 
+import peers
 import registry_lib
 import results_fixture as rf
 from registry_proxy import RegistryProxy
@@ -651,22 +651,8 @@ def test_publish_guidellm_era_a_file(ctx):
     check_int(got, "benchmark_concurrency", 1)
 
 
-def guidellm_env(ctx):
-    script = os.path.join(ROOT, "tools", "peers", "guidellm-env")
-    r = subprocess.run([script, "--check"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if r.returncode != 0:
-        raise AssertionError("the GuideLLM peer is not installed: run tools/peers/guidellm-env "
-                             f"(tools/test does)\n{r.stderr}")
-    env = {}
-    for line in r.stdout.splitlines():
-        key, _, value = line.partition("=")
-        env[key] = value.strip("'")
-    return env
-
-
 def test_publish_a_file_guidellm_wrote(ctx):
-    genv = guidellm_env(ctx)
+    genv = peers.peer_env(ROOT, "guidellm-env", "the GuideLLM peer")
     reg = registry(ctx)
     m, v = setup_version(reg, "guidellm_live", "v0.8.1", "Benchmarked with GuideLLM.")
     server = ctx.start([sys.executable, STANDIN, "--port", "0", "--model", "standin"],

@@ -19,6 +19,8 @@ import time
 import urllib.error
 import urllib.request
 
+import peers
+
 API = "/api/model_registry/v1alpha3"
 
 
@@ -129,21 +131,6 @@ class Registry:
         raise AssertionError(f"the registry at {self.url} is not ready after {timeout}s")
 
 
-def pyclient_env(root):
-    """KEY=value of tools/peers/model-registry-env --check (FAILs when not made)."""
-    script = os.path.join(root, "tools", "peers", "model-registry-env")
-    r = subprocess.run([script, "--check"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if r.returncode != 0:
-        raise AssertionError("the Model Registry Python client is not installed: run "
-                             f"tools/peers/model-registry-env (tools/test does)\n{r.stderr}")
-    env = {}
-    for line in r.stdout.splitlines():
-        key, _, value = line.partition("=")
-        env[key] = value.strip("'")
-    return env
-
-
 PYCLIENT_READ = r"""
 import json, sys, warnings
 from urllib.parse import urlsplit
@@ -164,7 +151,7 @@ print(json.dumps({"id": mv.id, "name": mv.name, "description": mv.description,
 def pyclient_read(root, url, model, version):
     """The version as the official Python client sees it:
     {"description": ..., "custom_properties": {key: [python type name, value]}}."""
-    env = pyclient_env(root)
+    env = peers.peer_env(root, "model-registry-env", "the Model Registry Python client")
     r = subprocess.run([env["MR_PYCLIENT_PYTHON"], "-c", PYCLIENT_READ, url, model, version],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
     assert r.returncode == 0, f"the Python client failed:\n{r.stderr[-3000:]}"
