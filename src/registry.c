@@ -402,7 +402,8 @@ static void auth_advice(const struct registry_client *c, long status, const char
                  "another cluster); the server said: %s",
                  c->host, source, subject ? " for " : "", subject ? subject : "", server_text);
     else
-        snprintf(out, n, "the registry at %s refused %s%s%s (403 Forbidden): %s; the server said: %s",
+        snprintf(out, n,
+                 "the registry at %s refused %s%s%s (403 Forbidden): %s; the server said: %s",
                  c->host, source, subject ? " of " : "", subject ? subject : "", role_hint,
                  server_text);
     free(subject);
@@ -541,7 +542,8 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
             print_request(c->out, read_only ? "sent (read-only)" : "NOT sent (--dry-run)",
                           method, url, token.len > 0, body);
         else if (c->verbose)
-            cli_info("> %s %s%s", method, url, token.len ? " (Authorization: Bearer <redacted>)" : "");
+            cli_info("> %s %s%s", method, url,
+                     token.len ? " (Authorization: Bearer <redacted>)" : "");
         if (c->dry_run && !read_only) {
             reply->not_sent = true;
             ok = true;
@@ -567,7 +569,6 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
         };
         struct http_response resp;
         struct http_failure fail;
-        c->requests_sent++;
         bool transferred = http_perform(&c->http, &req, &resp, &fail);
         if (auth.data) /* the header held the token: do not leave it in memory */
             memset(auth.data, 0, auth.cap);

@@ -96,7 +96,6 @@ struct registry_client {
     bool dry_run, verbose;
     FILE *out;
     uint64_t jitter_state; /* xorshift64 state, seeded per client */
-    int requests_sent;
 };
 
 /* Validates the options and prepares the client (CA bundle, token source).

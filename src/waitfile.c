@@ -110,8 +110,9 @@ bool waitfile_check(struct waitfile_state *st, struct waitfile_observation *obs)
     }
     if (!same) {
         obs->verdict = WAITFILE_CHANGING;
-        snprintf(obs->line, sizeof obs->line, "%s: %lld bytes (new or changed since the last check)",
-                 st->path, (long long)sb.st_size);
+        snprintf(obs->line, sizeof obs->line,
+                 "%s: %lld bytes (new or changed since the last check)", st->path,
+                 (long long)sb.st_size);
         return false;
     }
     if (st->unchanged < st->stable_checks) {
