@@ -247,6 +247,14 @@ static bool read_llmsweep_level(struct loader *ld, const cJSON *ext, const char 
             level->errors_by_class[e] =
                 (int64_t)number_or(get(errors, request_error_name((enum request_error)e)), 0);
     }
+    const cJSON *absent = get(ext, "absent_metrics");
+    for (const cJSON *name = cJSON_IsArray(absent) ? absent->child : NULL; name;
+         name = name->next) {
+        for (int m = 0; m < METRIC_COUNT; m++) {
+            if (cJSON_IsString(name) && strcmp(name->valuestring, metric_keys[m]) == 0)
+                memset(&level->metrics[m], 0, sizeof level->metrics[m]);
+        }
+    }
     level->aborted = cJSON_IsTrue(get(ext, "aborted"));
     level->abort_reason = dup_string(get(ext, "abort_reason"));
     return true;

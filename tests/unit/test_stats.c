@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "run_fixture.h"
 #include "stats.h"
 
 static struct distribution of_values(const double *v, const double *w, size_t n)
@@ -196,100 +197,11 @@ TEST(stats_concurrency_distribution)
     CHECK_NEAR(d.mean, 0, 0);
 }
 
-/* --- stats_compute on a hand-built run ------------------------------------
- * Monotonic times are BASE + seconds; the measured window is [0 s, 10 s]. */
-#define BASE 5000000000LL
-#define AT(seconds) (BASE + (int64_t)llround((seconds) * 1e9))
-
-static int64_t *chunks(int n, ...)
-{
-    int64_t *c = malloc((size_t)n * sizeof *c);
-    va_list ap;
-    va_start(ap, n);
-    for (int i = 0; i < n; i++)
-        c[i] = AT(va_arg(ap, double));
-    va_end(ap);
-    return c;
-}
-
-static struct request_record ok_record(double send, double end, int prompt, int output,
-                                       int n_chunks, int64_t *chunk_ns)
-{
-    struct request_record r = {
-        .measured = true,
-        .intended_ns = AT(send),
-        .send_ns = AT(send),
-        .first_byte_ns = AT(send),
-        .end_ns = AT(end),
-        .chunk_ns = chunk_ns,
-        .n_chunks = (uint32_t)n_chunks,
-        .prompt_tokens = prompt,
-        .output_tokens = output,
-        .token_source = TOKENS_SERVER,
-        .outcome = OUTCOME_OK,
-    };
-    if (n_chunks) {
-        r.first_token_ns = chunk_ns[0];
-        r.last_token_ns = chunk_ns[n_chunks - 1];
-    }
-    return r;
-}
-
-static struct spec test_spec = {
-    .name = "hand",
-    .model = "m",
-    .endpoint = "http://127.0.0.1:1/v1",
-    .api = API_CHAT,
-    .instance = {.type = "g6.4xlarge", .gpu_count = 1, .gpu_type = "NVIDIA L4", .hourly_usd = 3.6},
-    .load = {.profile = PROFILE_CONCURRENT},
-    .slo = {.ttft_ms = 200},
-};
-
-/* Five requests (see each comment); r5 ran in warmup (measured = false). */
-static void build_run(struct run *run, enum load_profile profile)
-{
-    memset(run, 0, sizeof *run);
-    strcpy(run->run_id, "20261128T051944Z-3f9a1c");
-    run->wall_start_ns = 1795844055LL * NS_PER_SEC;
-    run->mono_start_ns = BASE - 2 * NS_PER_SEC; /* the run began 2 s before the window */
-    run->spec = &test_spec;
-    run->n_levels = 1;
-    run->levels = calloc(1, sizeof *run->levels);
-    struct level_run *l = &run->levels[0];
-    l->profile = profile;
-    l->target = 2;
-    l->start_ns = AT(-2);
-    l->measure_start_ns = AT(0);
-    l->measure_end_ns = AT(10);
-    l->end_ns = AT(10);
-    l->n_records = 5;
-    l->records = calloc(5, sizeof *l->records);
-    /* r1: TTFT 100 ms, chunks at .1 .2 .3 .5, latency .6 s, 10 + 5 tokens. */
-    l->records[0] = ok_record(0, 0.6, 10, 5, 4, chunks(4, 0.1, 0.2, 0.3, 0.5));
-    /* r2: TTFT 300 ms, chunks at 1.3 1.5, latency .5 s, 20 + 3 tokens. */
-    l->records[1] = ok_record(1, 1.5, 20, 3, 2, chunks(2, 1.3, 1.5));
-    /* r3: HTTP 500 after 50 ms, no tokens, counts unknown. */
-    l->records[2] = ok_record(2, 2.05, -1, -1, 0, NULL);
-    l->records[2].outcome = OUTCOME_ERROR;
-    l->records[2].error = REQERR_HTTP;
-    l->records[2].http_status = 500;
-    l->records[2].token_source = TOKENS_NONE;
-    /* r4: cut off by the level's end; first token at 9.8, output unknown. */
-    l->records[3] = ok_record(9.5, 10, 10, -1, 1, chunks(1, 9.8));
-    l->records[3].outcome = OUTCOME_INCOMPLETE;
-    /* r5: warmup; ends inside the window at .2 with 5 + 2 tokens, TTFT 150 ms. */
-    l->records[4] = ok_record(-0.05, 0.2, 5, 2, 2, chunks(2, 0.1, 0.15));
-    l->records[4].measured = false;
-    if (profile == PROFILE_CONSTANT) {
-        /* Open loop: r1 was due at -10 ms, r2 on time. */
-        l->records[0].intended_ns = AT(-0.01);
-    }
-}
-
 TEST(stats_compute_hand_run)
 {
+    struct spec spec = fixture_spec();
     struct run run;
-    build_run(&run, PROFILE_CONCURRENT);
+    fixture_run(&run, &spec, PROFILE_CONCURRENT);
     struct results r;
     stats_compute(&run, &r);
     CHECK_EQ_STR(r.format, "llmsweep");
@@ -376,8 +288,9 @@ TEST(stats_compute_hand_run)
 
 TEST(stats_compute_open_loop)
 {
+    struct spec spec = fixture_spec();
     struct run run;
-    build_run(&run, PROFILE_CONSTANT);
+    fixture_run(&run, &spec, PROFILE_CONSTANT);
     struct results r;
     stats_compute(&run, &r);
     const struct status_distribution *m = r.levels[0].metrics;
@@ -396,9 +309,10 @@ TEST(stats_compute_open_loop)
 
 TEST(stats_compute_without_price_or_slos)
 {
+    struct spec spec = fixture_spec();
     struct run run;
-    build_run(&run, PROFILE_CONCURRENT);
-    struct spec bare = test_spec;
+    fixture_run(&run, &spec, PROFILE_CONCURRENT);
+    struct spec bare = spec;
     bare.instance.hourly_usd = 0;
     bare.slo.ttft_ms = 0;
     run.spec = &bare;
