@@ -107,6 +107,7 @@ static void line_chart(struct buf *out, const char *title, const char *y_label,
     escape(out, y_label);
     buf_puts(out, "</text>\n");
 
+    double legend_x = PAD_LEFT;
     for (size_t s = 0; s < n_series; s++) {
         const char *color = palette[s % ARRAY_LEN(palette)];
         buf_printf(out, "<g class=\"series\" data-series=\"%zu\">", s);
@@ -141,8 +142,9 @@ static void line_chart(struct buf *out, const char *title, const char *y_label,
             buf_printf(out, ": %s</title></circle>", text);
         }
         buf_puts(out, "</g>\n");
-        /* Legend along the bottom. */
-        double lx = PAD_LEFT + (double)s * 120;
+        /* Legend along the bottom, each entry as wide as its name needs. */
+        double lx = legend_x;
+        legend_x += 28 + 6.5 * (double)strlen(series[s].name);
         buf_printf(out,
                    "<rect x=\"%.1f\" y=\"%d\" width=\"12\" height=\"4\" fill=\"%s\"/>"
                    "<text class=\"legend\" x=\"%.1f\" y=\"%d\">",
@@ -375,9 +377,13 @@ static void definitions(struct buf *out, const struct results *r)
                   "/ (output tokens - 1) per request, aggregated weighted by output tokens - 1, "
                   "ms</dd>\n"
                   "<dt>TPOT</dt><dd>");
-    buf_puts(out, r->guidellm_tpot
-                      ? "GuideLLM's time per output token: (last token - start) / output tokens"
-                      : "vLLM's time per output token: (latency - TTFT) / (output tokens - 1)");
+    bool era_a = r->format && strcmp(r->format, "guidellm-A") == 0;
+    buf_puts(out, !r->guidellm_tpot
+                      ? "vLLM's time per output token: (latency - TTFT) / (output tokens - 1)"
+                  : era_a ? "GuideLLM's time per output token (up to 0.3): (last token - first "
+                            "token) / output tokens"
+                          : "GuideLLM's time per output token (0.4 on): (last token - start) / "
+                            "output tokens, TTFT included");
     buf_puts(out, ", ms</dd>\n"
                   "<dt>latency</dt><dd>time from sending a request to the end of its response, "
                   "s</dd>\n"

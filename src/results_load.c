@@ -358,6 +358,7 @@ static void read_guidellm_run(const cJSON *root, const cJSON *first, bool era_a,
                               struct results *out)
 {
     out->generator_version = dup_string(GET_PATH(root, "metadata", "guidellm_version"));
+    out->guidellm_tpot = true;
     if (era_a) {
         out->run_id = dup_string(get(first, "run_id"));
         out->model = dup_string(GET_PATH(first, "worker", "backend_model"));
@@ -385,7 +386,6 @@ static void read_guidellm_run(const cJSON *root, const cJSON *first, bool era_a,
     if (!out->profile)
         out->profile = dup_string(GET_PATH(first, "config", "profile", "type_"));
     out->tokenizer_source = dup_string(GET_PATH(root, "config", "spec", "tokenizer", "model"));
-    out->guidellm_tpot = true;
 }
 
 static bool load_tree(struct loader *ld, const cJSON *root, struct results *out)

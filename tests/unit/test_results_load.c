@@ -121,7 +121,7 @@ TEST(results_load_era_a)
     CHECK_EQ_STR(r.api, "completions");
     CHECK_EQ_STR(r.profile, "sweep");
     CHECK_EQ_STR(r.run_id, "a-run");
-    CHECK(!r.guidellm_tpot);
+    CHECK(r.guidellm_tpot);
     CHECK_EQ_INT(r.n_levels, 1);
     CHECK_EQ_STR(r.levels[0].strategy, "constant");
     CHECK_NEAR(r.levels[0].target, 2.5, 0);
