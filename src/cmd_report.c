@@ -12,8 +12,8 @@ static const struct cli_option options[] = {
     {"csv", 0, "FILE", "write one CSV row per level to FILE", false},
     {"summary", 0, "FILE", "write the small JSON summary (Tekton results) to FILE", false},
     {"json", 0, "FILE", "write the results in llmsweep's benchmarks.json layout to FILE", false},
-    {"output-dir", 'o', "DIR",
-     "write report.html, benchmarks.csv and summary.json into DIR", false},
+    {"output-dir", 'o', "DIR", "write report.html, benchmarks.csv and summary.json into DIR",
+     false},
     {"quiet", 'q', NULL, "do not print the table", false},
     {0},
 };

@@ -75,8 +75,8 @@ bool outputs_write(const struct results *r, const struct run *run, const struct 
                    const struct output_set *set, const char *dir, struct buf *err);
 
 /* The renderers, each appending to `out`. */
-void results_json_render(const struct results *r, const struct run *run,
-                         const struct spec *spec, bool records_inline, struct buf *out);
+void results_json_render(const struct results *r, const struct run *run, const struct spec *spec,
+                         bool records_inline, struct buf *out);
 void records_jsonl_render(const struct run *run, struct buf *out);
 void csv_render(const struct results *r, struct buf *out);
 void html_render(const struct results *r, struct buf *out);

@@ -8,7 +8,10 @@
 #include "outputs.h"
 
 /* Which statistic: a percentile index (results.h) or one of these. */
-enum { MEAN = -1, MAX = -2 };
+enum {
+    MEAN = -1,
+    MAX = -2
+};
 
 /* A column is a statistic of a metric's successful split, or one of the
  * level's own fields (metric < 0). */

@@ -75,8 +75,9 @@ static void line_chart(struct buf *out, const char *title, const char *y_label,
 #define X(i) (PAD_LEFT + (n_x > 1 ? plot_w * (double)(i) / (double)(n_x - 1) : plot_w / 2))
 #define Y(v) (PAD_TOP + plot_h - plot_h * (v) / top)
 
-    buf_printf(out, "<figure class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" "
-                    "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"",
+    buf_printf(out,
+               "<figure class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" "
+               "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"",
                CHART_W, CHART_H, CHART_W, CHART_H);
     escape(out, title);
     buf_puts(out, "\">\n<text class=\"title\" x=\"8\" y=\"20\">");
@@ -91,8 +92,8 @@ static void line_chart(struct buf *out, const char *title, const char *y_label,
                    PAD_LEFT, CHART_W - PAD_RIGHT, Y(v), Y(v), PAD_LEFT - 6, Y(v) + 4, text);
     }
     for (size_t i = 0; i < n_x; i++) {
-        buf_printf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
-                   X(i), CHART_H - PAD_BOTTOM + 16);
+        buf_printf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", X(i),
+                   CHART_H - PAD_BOTTOM + 16);
         escape(out, x_labels[i]);
         buf_puts(out, "</text>\n");
     }
@@ -121,8 +122,9 @@ static void line_chart(struct buf *out, const char *title, const char *y_label,
                 continue;
             }
             if (!open)
-                buf_printf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
-                                "points=\"",
+                buf_printf(out,
+                           "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+                           "points=\"",
                            color);
             buf_printf(out, "%.1f,%.1f ", X(i), Y(v));
             open = true;
@@ -134,8 +136,8 @@ static void line_chart(struct buf *out, const char *title, const char *y_label,
             if (!isfinite(v))
                 continue;
             number_text(text, sizeof text, v);
-            buf_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"><title>",
-                       X(i), Y(v), color);
+            buf_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"><title>", X(i),
+                       Y(v), color);
             escape(out, series[s].name);
             buf_puts(out, " @ ");
             escape(out, x_labels[i]);
@@ -179,8 +181,8 @@ static double *metric_values(const struct results *r, int metric, int percentile
     for (size_t i = 0; i < r->n_levels; i++) {
         const struct distribution *d = &r->levels[i].metrics[metric].successful;
         v[i] = !d->present || d->count == 0 ? NAN
-               : percentile < 0            ? d->mean
-                                           : d->percentiles[percentile];
+               : percentile < 0             ? d->mean
+                                            : d->percentiles[percentile];
     }
     return v;
 }
@@ -294,13 +296,13 @@ static void levels_table(struct buf *out, const struct results *r, char **labels
                    (long long)l->request_totals.successful, (long long)l->request_totals.errored,
                    (long long)l->request_totals.incomplete);
 #define D(id) (&m[id].successful)
-        num_cell(out, D(METRIC_REQUESTS_PER_SECOND)->present,
-                 D(METRIC_REQUESTS_PER_SECOND)->mean, 3);
+        num_cell(out, D(METRIC_REQUESTS_PER_SECOND)->present, D(METRIC_REQUESTS_PER_SECOND)->mean,
+                 3);
         num_cell(out, D(METRIC_OUTPUT_TOKENS_PER_SECOND)->present,
                  D(METRIC_OUTPUT_TOKENS_PER_SECOND)->mean, 1);
         num_cell(out, D(METRIC_TOKENS_PER_SECOND)->present, D(METRIC_TOKENS_PER_SECOND)->mean, 1);
-        num_cell(out, D(METRIC_REQUEST_CONCURRENCY)->present,
-                 D(METRIC_REQUEST_CONCURRENCY)->mean, 2);
+        num_cell(out, D(METRIC_REQUEST_CONCURRENCY)->present, D(METRIC_REQUEST_CONCURRENCY)->mean,
+                 2);
         num_cell(out, D(METRIC_TIME_TO_FIRST_TOKEN_MS)->present,
                  D(METRIC_TIME_TO_FIRST_TOKEN_MS)->percentiles[P50], 1);
         num_cell(out, D(METRIC_TIME_TO_FIRST_TOKEN_MS)->present,
@@ -445,8 +447,8 @@ void html_render(const struct results *r, struct buf *out)
             {"requests/s", metric_values(r, METRIC_REQUESTS_PER_SECOND, -1)},
             {"concurrency", metric_values(r, METRIC_REQUEST_CONCURRENCY, -1)},
         };
-        line_chart(out, "Requests per second and concurrency", "requests", labels, r->n_levels,
-                   rps, 2);
+        line_chart(out, "Requests per second and concurrency", "requests", labels, r->n_levels, rps,
+                   2);
         for (int k = 0; k < 2; k++) {
             free(tput[k].values);
             free(rps[k].values);

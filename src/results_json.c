@@ -31,8 +31,9 @@ static const struct {
     {"tool_call", {"tokens", "mixed_tokens", "count", NULL}},
 };
 static const char *const modality_fields[] = {
-    "input",  "input_per_second",  "input_concurrency", "output",           "output_per_second",
-    "output_concurrency", "total", "total_per_second", "total_concurrency",
+    "input",  "input_per_second",  "input_concurrency",
+    "output", "output_per_second", "output_concurrency",
+    "total",  "total_per_second",  "total_concurrency",
 };
 
 /* What each metric means, written into the file for whoever reads it later. */
@@ -165,7 +166,7 @@ static cJSON *profile_json(const struct results *r)
         cJSON *list = cJSON_AddArrayToObject(o, streams ? "streams" : "rate");
         for (size_t i = 0; i < r->n_levels; i++)
             cJSON_AddItemToArray(list, json_number(streams ? at_least_one(r->levels[i].target)
-                                                                  : r->levels[i].target));
+                                                           : r->levels[i].target));
         if (r->n_levels == 0)
             cJSON_AddItemToArray(list, json_number(1));
     } else if (strcmp(kind, "throughput") == 0) {
@@ -241,9 +242,9 @@ static cJSON *args_json(const struct results *r, const struct spec *spec)
     add_number(a, "duration_s", spec->load.duration_s);
     add_positive(a, "max_requests", (double)spec->load.max_requests);
     add_number(a, spec->load.warmup_is_fraction ? "warmup_fraction" : "warmup_s",
-                            spec->load.warmup);
+               spec->load.warmup);
     add_number(a, spec->load.cooldown_is_fraction ? "cooldown_fraction" : "cooldown_s",
-                            spec->load.cooldown);
+               spec->load.cooldown);
     add_positive(a, "request_timeout_s", spec->load.request_timeout_s);
     add_number(a, "max_error_rate", spec->load.max_error_rate);
     add_number(a, "workers", spec->load.workers);
@@ -336,8 +337,8 @@ static cJSON *record_json(const struct request_record *rec, int64_t origin)
     /* Chunk arrivals as ms after the send, short enough to keep per record. */
     cJSON *chunks = cJSON_AddArrayToObject(o, "chunk_ms");
     for (uint32_t i = 0; rec->chunk_ns && i < rec->n_chunks; i++)
-        cJSON_AddItemToArray(chunks, json_number((double)(rec->chunk_ns[i] - rec->send_ns) /
-                                                        (double)NS_PER_MS));
+        cJSON_AddItemToArray(
+            chunks, json_number((double)(rec->chunk_ns[i] - rec->send_ns) / (double)NS_PER_MS));
     return o;
 }
 
@@ -374,8 +375,7 @@ static cJSON *level_extension_json(const struct level_summary *l, size_t index,
     if (l->has_goodput) {
         cJSON *g = cJSON_AddObjectToObject(o, "goodput");
         add_number(g, "requests_per_second", l->goodput_requests_per_second);
-        add_number(g, "output_tokens_per_second",
-                                l->goodput_output_tokens_per_second);
+        add_number(g, "output_tokens_per_second", l->goodput_output_tokens_per_second);
         add_number(g, "requests", (double)l->goodput_requests);
         add_number(g, "determined_requests", (double)l->goodput_determined);
     } else {
@@ -384,7 +384,7 @@ static cJSON *level_extension_json(const struct level_summary *l, size_t index,
     cJSON *errors = cJSON_AddObjectToObject(o, "errors_by_class");
     for (int e = REQERR_CONNECT; e <= REQERR_OTHER; e++)
         add_number(errors, request_error_name((enum request_error)e),
-                                (double)l->errors_by_class[e]);
+                   (double)l->errors_by_class[e]);
     cJSON_AddBoolToObject(o, "aborted", l->aborted);
     add_string(o, "abort_reason", l->abort_reason);
     /* GuideLLM's schema requires these keys, so they are written empty; this
@@ -422,10 +422,16 @@ static cJSON *strategy_json(const struct level_summary *l)
 static cJSON *scheduler_metrics_json(const struct level_summary *l)
 {
     static const char *const averages[] = {
-        "queued_time_avg",         "resolve_start_delay_avg", "resolve_targeted_start_delay_avg",
-        "request_start_delay_avg", "request_targeted_start_delay_avg",
-        "request_time_avg",        "resolve_end_delay_avg",   "resolve_time_avg",
-        "finalized_delay_avg",     "processed_delay_avg",
+        "queued_time_avg",
+        "resolve_start_delay_avg",
+        "resolve_targeted_start_delay_avg",
+        "request_start_delay_avg",
+        "request_targeted_start_delay_avg",
+        "request_time_avg",
+        "resolve_end_delay_avg",
+        "resolve_time_avg",
+        "finalized_delay_avg",
+        "processed_delay_avg",
     };
     cJSON *o = cJSON_CreateObject();
     static const char *const times[] = {"start_time", "request_start_time", "measure_start_time"};
@@ -479,7 +485,7 @@ static cJSON *metrics_json(const struct level_summary *l)
     }
     if (l->has_goodput && l->goodput_determined > 0) {
         add_number(m, "slo_attainment",
-                                (double)l->goodput_requests / (double)l->goodput_determined);
+                   (double)l->goodput_requests / (double)l->goodput_determined);
         add_number(m, "slo_determined_requests", (double)l->goodput_determined);
     } else {
         cJSON_AddNullToObject(m, "slo_attainment");
@@ -525,8 +531,8 @@ static cJSON *benchmark_json(const struct results *r, size_t index, const struct
     return b;
 }
 
-void results_json_render(const struct results *r, const struct run *run,
-                         const struct spec *spec, bool records_inline, struct buf *out)
+void results_json_render(const struct results *r, const struct run *run, const struct spec *spec,
+                         bool records_inline, struct buf *out)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *meta = cJSON_AddObjectToObject(root, "metadata");

@@ -125,14 +125,13 @@ static int decimals_for(double v)
 
 void console_table(const struct results *r, FILE *out)
 {
-    fprintf(out, "\n%s%s%s  %s\n", r->model ? r->model : "results",
-            r->instance.type ? " on " : "", r->instance.type ? r->instance.type : "",
-            r->run_id ? r->run_id : "");
+    fprintf(out, "\n%s%s%s  %s\n", r->model ? r->model : "results", r->instance.type ? " on " : "",
+            r->instance.type ? r->instance.type : "", r->run_id ? r->run_id : "");
     fprintf(out, "%-14s %9s %9s %9s %9s %9s %9s %9s %9s %7s %9s %9s\n", "level", "req/s",
             "out tok/s", "tot tok/s", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "lat p50",
             "errors", "$/1K out", "$/1K tot");
-    fprintf(out, "%-14s %9s %9s %9s %9s %9s %9s %9s %9s %7s %9s %9s\n", "", "", "", "", "ms",
-            "ms", "ms", "ms", "s", "", "", "");
+    fprintf(out, "%-14s %9s %9s %9s %9s %9s %9s %9s %9s %7s %9s %9s\n", "", "", "", "", "ms", "ms",
+            "ms", "ms", "s", "", "", "");
     for (size_t i = 0; i < r->n_levels; i++) {
         const struct level_summary *l = &r->levels[i];
         const struct status_distribution *m = l->metrics;

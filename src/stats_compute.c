@@ -6,7 +6,12 @@
 
 #include "stats.h"
 
-enum status { SUCCESSFUL, ERRORED, INCOMPLETE, N_STATUS };
+enum status {
+    SUCCESSFUL,
+    ERRORED,
+    INCOMPLETE,
+    N_STATUS
+};
 
 struct samples {
     struct weighted *items;
@@ -166,8 +171,7 @@ static void gather_window_events(struct level_samples *ls, const struct request_
         if (at) {
             add(&ls->metric[METRIC_PROMPT_TOKENS_PER_SECOND][st], ns_to_s(at - origin),
                 r->prompt_tokens);
-            add(&ls->metric[METRIC_TOKENS_PER_SECOND][st], ns_to_s(at - origin),
-                r->prompt_tokens);
+            add(&ls->metric[METRIC_TOKENS_PER_SECOND][st], ns_to_s(at - origin), r->prompt_tokens);
         }
     }
     add_output_token_events(&ls->metric[METRIC_OUTPUT_TOKENS_PER_SECOND][st], r, origin);

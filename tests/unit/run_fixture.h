@@ -21,7 +21,7 @@
 #include "record.h"
 
 #define BASE 5000000000LL
-#define AT(seconds) (BASE + (int64_t)llround((seconds) * 1e9))
+#define AT(seconds) (BASE + (int64_t)llround((seconds)*1e9))
 
 static inline int64_t *fixture_chunks(int n, ...)
 {
@@ -34,8 +34,8 @@ static inline int64_t *fixture_chunks(int n, ...)
     return c;
 }
 
-static inline struct request_record fixture_record(double send, double end, int prompt,
-                                                   int output, int n_chunks, int64_t *chunk_ns)
+static inline struct request_record fixture_record(double send, double end, int prompt, int output,
+                                                   int n_chunks, int64_t *chunk_ns)
 {
     struct request_record r = {
         .measured = true,
@@ -65,7 +65,9 @@ static inline struct spec fixture_spec(void)
         .model = "m",
         .endpoint = "http://127.0.0.1:1/v1",
         .api = API_CHAT,
-        .instance = {.type = "g6.4xlarge", .gpu_count = 1, .gpu_type = "NVIDIA L4",
+        .instance = {.type = "g6.4xlarge",
+                     .gpu_count = 1,
+                     .gpu_type = "NVIDIA L4",
                      .hourly_usd = 3.6},
         .load = {.profile = PROFILE_CONCURRENT, .duration_s = 10, .workers = 1},
         .workload = {.prompt_tokens = {.mean = 10}, .output_tokens = {.mean = 5}},

@@ -76,8 +76,8 @@ TEST(outputs_json_is_complete)
     CHECK_EQ_INT(cJSON_GetArraySize(at(root, "benchmarks")), 1);
     const cJSON *m = at(root, "benchmarks.0.metrics");
     static const char *const statuses[] = {"successful", "errored", "incomplete", "total"};
-    static const char *const stats[] = {"mean",    "median", "mode", "variance", "std_dev",
-                                        "min",     "max",    "count", "total_sum"};
+    static const char *const stats[] = {"mean", "median", "mode",  "variance", "std_dev",
+                                        "min",  "max",    "count", "total_sum"};
     for (int k = 0; k < METRIC_COUNT; k++) {
         if (k == METRIC_SCHEDULED_LATENCY || k == METRIC_SEND_LAG_MS) {
             CHECK(cJSON_IsNull(at(m, metric_keys[k]))); /* closed loop */
@@ -289,9 +289,12 @@ TEST(outputs_csv_one_row_per_level)
         cells[m++] = c;
     CHECK_EQ_INT(n, m);
     static const char *const expected[][2] = {
-        {"requests_errored", "1"},   {"ttft_ms_p50", "100"},
-        {"latency_s_p50", "0.5"},    {"cost_per_1k_output_tokens_usd", "1"},
-        {"send_lag_ms_p50", ""} /* closed loop: empty */, {"strategy", "concurrent"},
+        {"requests_errored", "1"},
+        {"ttft_ms_p50", "100"},
+        {"latency_s_p50", "0.5"},
+        {"cost_per_1k_output_tokens_usd", "1"},
+        {"send_lag_ms_p50", ""} /* closed loop: empty */,
+        {"strategy", "concurrent"},
     };
     int found = 0;
     for (int i = 0; i < n && i < m; i++) {
@@ -434,7 +437,7 @@ TEST(outputs_write_hand_run)
     CHECK(outputs_write(&f.results, &f.run, &f.spec, &set, dir, &err));
     CHECK_EQ_STR(err.data ? err.data : "", "");
     static const char *const files[] = {"benchmarks.json", "requests.jsonl", "benchmarks.csv",
-                                        "report.html", "summary.json", COMPLETION_MARKER};
+                                        "report.html",     "summary.json",   COMPLETION_MARKER};
     for (size_t i = 0; i < ARRAY_LEN(files); i++)
         CHECK(exists(dir, files[i]));
     /* No temporary file is left behind. */

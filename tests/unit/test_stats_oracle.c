@@ -65,10 +65,14 @@ static int check_case(const cJSON *c, int *bit_exact)
         double got;
         bool exact;
     } fields[] = {
-        {"count", d.count, true},          {"min", d.min, true},
-        {"max", d.max, true},              {"median", d.median, true},
-        {"mode", d.mode, true},            {"mean", d.mean, false},
-        {"variance", d.variance, false},   {"std_dev", d.std_dev, false},
+        {"count", d.count, true},
+        {"min", d.min, true},
+        {"max", d.max, true},
+        {"median", d.median, true},
+        {"mode", d.mode, true},
+        {"mean", d.mean, false},
+        {"variance", d.variance, false},
+        {"std_dev", d.std_dev, false},
         {"total_sum", d.total_sum, false},
     };
     for (size_t f = 0; f < ARRAY_LEN(fields); f++) {
@@ -76,8 +80,8 @@ static int check_case(const cJSON *c, int *bit_exact)
         bool ok = fields[f].exact ? fields[f].got == expect : close_enough(fields[f].got, expect);
         *bit_exact &= fields[f].got == expect;
         if (!ok) {
-            fprintf(stderr, "    %s (%s): %s = %.17g, GuideLLM %.17g\n", name, kind,
-                    fields[f].key, fields[f].got, expect);
+            fprintf(stderr, "    %s (%s): %s = %.17g, GuideLLM %.17g\n", name, kind, fields[f].key,
+                    fields[f].got, expect);
             failures++;
         }
     }
@@ -94,8 +98,8 @@ static int check_case(const cJSON *c, int *bit_exact)
 
 TEST(stats_oracle_guidellm)
 {
-    const char *path = getenv("LLMSWEEP_STATS_ORACLE") ? getenv("LLMSWEEP_STATS_ORACLE")
-                                                       : DEFAULT_ORACLE;
+    const char *path =
+        getenv("LLMSWEEP_STATS_ORACLE") ? getenv("LLMSWEEP_STATS_ORACLE") : DEFAULT_ORACLE;
     struct buf text = {0};
     if (!read_file(path, &text)) {
         test_report(test_failures_, __FILE__, __LINE__,
