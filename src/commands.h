@@ -7,6 +7,7 @@
 
 extern const struct cli_command cmd_fetch;
 extern const struct cli_command cmd_publish;
+extern const struct cli_command cmd_report;
 extern const struct cli_command cmd_specs;
 extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_version;

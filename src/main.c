@@ -12,6 +12,7 @@
 static const struct cli_command *const commands[] = {
     &cmd_fetch,
     &cmd_publish,
+    &cmd_report,
     &cmd_specs,
     &cmd_validate,
     &cmd_version,

@@ -107,8 +107,9 @@ struct results {
     char *token_counts_from; /* "server", "tokenizer", "mixed", or NULL */
     bool interrupted;        /* partial results */
     char *profile;           /* the run's load profile ("sweep", "concurrent", ...), or NULL */
-    /* time_per_output_token_ms holds GuideLLM's TPOT ((last token - start) /
-     * output tokens, TTFT included), not vLLM's: true for GuideLLM >= 0.4 files. */
+    /* time_per_output_token_ms holds GuideLLM's TPOT, not vLLM's: true for
+     * GuideLLM files ((last token - first token) / output tokens up to 0.3,
+     * (last token - start) / output tokens from 0.4). */
     bool guidellm_tpot;
     struct {
         double ttft_ms, itl_ms, tpot_ms, latency_s; /* 0: not set */

@@ -155,8 +155,7 @@ static bool read_status_distribution(struct loader *ld, const cJSON *obj, const 
     if (!cJSON_IsObject(obj))
         return fail(ld, path, "expected an object, got %s", json_type_name(obj));
     static const char *const statuses[] = {"successful", "errored", "incomplete", "total"};
-    struct distribution *slots[] = {&out->successful, &out->errored, &out->incomplete,
-                                    &out->total};
+    struct distribution *slots[] = {&out->successful, &out->errored, &out->incomplete, &out->total};
     for (size_t i = 0; i < ARRAY_LEN(statuses); i++) {
         char where[256];
         snprintf(where, sizeof where, "%s.%s", path, statuses[i]);
@@ -182,7 +181,8 @@ static bool read_request_totals(struct loader *ld, const cJSON *obj, const char 
     out->successful = (int64_t)v[0];
     out->errored = (int64_t)v[1];
     out->incomplete = (int64_t)v[2];
-    out->total = get(obj, "total") ? (int64_t)v[3] : out->successful + out->errored + out->incomplete;
+    out->total =
+        get(obj, "total") ? (int64_t)v[3] : out->successful + out->errored + out->incomplete;
     return true;
 }
 
@@ -201,8 +201,7 @@ static double strategy_target(const cJSON *strategy, const char *type)
         return 1;
     if (strcmp(type, "concurrent") == 0)
         return number_or(get(strategy, "streams"), number_or(get(strategy, "max_concurrency"), 0));
-    if (strcmp(type, "constant") == 0 || strcmp(type, "poisson") == 0 ||
-        strcmp(type, "async") == 0)
+    if (strcmp(type, "constant") == 0 || strcmp(type, "poisson") == 0 || strcmp(type, "async") == 0)
         return number_or(get(strategy, "rate"), 0);
     return number_or(get(strategy, "max_concurrency"), 0);
 }
@@ -221,8 +220,7 @@ static bool read_llmsweep_level(struct loader *ld, const cJSON *ext, const char 
         snprintf(where, sizeof where, "%s.cost", path);
         if (!read_number(ld, cost, where, "per_1k_output_tokens_usd",
                          &level->cost_per_1k_output_usd) ||
-            !read_number(ld, cost, where, "per_1k_total_tokens_usd",
-                         &level->cost_per_1k_total_usd))
+            !read_number(ld, cost, where, "per_1k_total_tokens_usd", &level->cost_per_1k_total_usd))
             return false;
     }
     const cJSON *goodput = get(ext, "goodput");
@@ -247,6 +245,14 @@ static bool read_llmsweep_level(struct loader *ld, const cJSON *ext, const char 
             level->errors_by_class[e] =
                 (int64_t)number_or(get(errors, request_error_name((enum request_error)e)), 0);
     }
+    const cJSON *absent = get(ext, "absent_metrics");
+    for (const cJSON *name = cJSON_IsArray(absent) ? absent->child : NULL; name;
+         name = name->next) {
+        for (int m = 0; m < METRIC_COUNT; m++) {
+            if (cJSON_IsString(name) && strcmp(name->valuestring, metric_keys[m]) == 0)
+                memset(&level->metrics[m], 0, sizeof level->metrics[m]);
+        }
+    }
     level->aborted = cJSON_IsTrue(get(ext, "aborted"));
     level->abort_reason = dup_string(get(ext, "abort_reason"));
     return true;
@@ -260,8 +266,8 @@ static bool read_level(struct loader *ld, const cJSON *bench, size_t index, bool
     if (!cJSON_IsObject(bench))
         return fail(ld, path, "expected an object, got %s", json_type_name(bench));
 
-    const cJSON *strategy = era_a ? GET_PATH(bench, "args", "strategy")
-                                  : GET_PATH(bench, "config", "strategy");
+    const cJSON *strategy =
+        era_a ? GET_PATH(bench, "args", "strategy") : GET_PATH(bench, "config", "strategy");
     const cJSON *type = get(strategy, "type_");
     level->strategy = dup_string(type);
     level->target = strategy_target(strategy, level->strategy);
@@ -285,8 +291,7 @@ static bool read_level(struct loader *ld, const cJSON *bench, size_t index, bool
             return false;
     } else {
         snprintf(where, sizeof where, "%s.metrics.request_totals", path);
-        if (!read_request_totals(ld, get(metrics, "request_totals"), where,
-                                 &level->request_totals))
+        if (!read_request_totals(ld, get(metrics, "request_totals"), where, &level->request_totals))
             return false;
     }
     for (int m = 0; m < METRIC_COUNT; m++) {
@@ -350,6 +355,7 @@ static void read_guidellm_run(const cJSON *root, const cJSON *first, bool era_a,
                               struct results *out)
 {
     out->generator_version = dup_string(GET_PATH(root, "metadata", "guidellm_version"));
+    out->guidellm_tpot = true;
     if (era_a) {
         out->run_id = dup_string(get(first, "run_id"));
         out->model = dup_string(GET_PATH(first, "worker", "backend_model"));
@@ -377,7 +383,6 @@ static void read_guidellm_run(const cJSON *root, const cJSON *first, bool era_a,
     if (!out->profile)
         out->profile = dup_string(GET_PATH(first, "config", "profile", "type_"));
     out->tokenizer_source = dup_string(GET_PATH(root, "config", "spec", "tokenizer", "model"));
-    out->guidellm_tpot = true;
 }
 
 static bool load_tree(struct loader *ld, const cJSON *root, struct results *out)
@@ -412,8 +417,7 @@ static bool load_tree(struct loader *ld, const cJSON *root, struct results *out)
     out->levels = xcalloc((size_t)n, sizeof *out->levels);
     for (int i = 0; i < n; i++) {
         out->n_levels++;
-        if (!read_level(ld, cJSON_GetArrayItem(benchmarks, i), (size_t)i, era_a,
-                        &out->levels[i]))
+        if (!read_level(ld, cJSON_GetArrayItem(benchmarks, i), (size_t)i, era_a, &out->levels[i]))
             return false;
     }
     if (!out->started_at && out->n_levels > 0)

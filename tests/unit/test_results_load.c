@@ -20,14 +20,14 @@ static const char *write_fixture(const char *name, const char *text)
 }
 
 /* One distribution with distinct values so a misplaced field shows. */
-#define DIST(base)                                                                               \
-    "{\"mean\":" #base ".5,\"median\":" #base ".25,\"mode\":" #base ",\"variance\":4,"        \
-    "\"std_dev\":2,\"min\":" #base ",\"max\":" #base "9,\"count\":10,\"total_sum\":" #base    \
-    "5,\"percentiles\":{\"p001\":1,\"p01\":2,\"p05\":3,\"p10\":4,\"p25\":5,\"p50\":" #base    \
+#define DIST(base)                                                                                 \
+    "{\"mean\":" #base ".5,\"median\":" #base ".25,\"mode\":" #base ",\"variance\":4,"             \
+    "\"std_dev\":2,\"min\":" #base ",\"max\":" #base "9,\"count\":10,\"total_sum\":" #base         \
+    "5,\"percentiles\":{\"p001\":1,\"p01\":2,\"p05\":3,\"p10\":4,\"p25\":5,\"p50\":" #base         \
     ".25,\"p75\":7,\"p90\":8,\"p95\":9,\"p99\":10,\"p999\":11}}"
-#define SDS(base)                                                                                \
-    "{\"successful\":" DIST(base) ",\"errored\":" DIST(1) ",\"incomplete\":" DIST(2)             \
-    ",\"total\":" DIST(3) "}"
+#define SDS(base)                                                                                  \
+    "{\"successful\":" DIST(base) ",\"errored\":" DIST(1) ",\"incomplete\":" DIST(                 \
+        2) ",\"total\":" DIST(3) "}"
 
 /* Era C (GuideLLM 0.7+), reduced to what a reader needs. */
 static const char era_c[] =
@@ -41,8 +41,9 @@ static const char era_c[] =
     "\"start_time\":1700000000.5,\"end_time\":1700000012.5,\"duration\":12.0,"
     "\"metrics\":{\"request_totals\":{\"successful\":32,\"errored\":1,\"incomplete\":2,"
     "\"total\":35},"
-    "\"time_to_first_token_ms\":" SDS(50) ",\"request_latency\":" SDS(7) ","
-    "\"request_scheduled_latency\":null,\"text\":{\"tokens\":null}}}],\"conclusions\":[]}";
+    "\"time_to_first_token_ms\":" SDS(50) ",\"request_latency\":" SDS(
+        7) ","
+           "\"request_scheduled_latency\":null,\"text\":{\"tokens\":null}}}],\"conclusions\":[]}";
 
 TEST(results_load_era_c)
 {
@@ -121,7 +122,7 @@ TEST(results_load_era_a)
     CHECK_EQ_STR(r.api, "completions");
     CHECK_EQ_STR(r.profile, "sweep");
     CHECK_EQ_STR(r.run_id, "a-run");
-    CHECK(!r.guidellm_tpot);
+    CHECK(r.guidellm_tpot);
     CHECK_EQ_INT(r.n_levels, 1);
     CHECK_EQ_STR(r.levels[0].strategy, "constant");
     CHECK_NEAR(r.levels[0].target, 2.5, 0);
