@@ -2,7 +2,9 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "outputs.h"
 #include "publish.h"
+#include "waitfile.h"
 
 /* ---- a hand-made results model ------------------------------------------ */
 
@@ -498,4 +500,63 @@ TEST(publish_properties_merge_keeps_others_and_drops_stale_own_keys)
     cJSON_Delete(m);
     cJSON_Delete(ours);
     cJSON_Delete(existing);
+}
+
+/* ---- what `run` writes is what `publish` and `wait` read ------------------ */
+
+TEST(publish_reads_back_what_outputs_write)
+{
+    struct fixture f;
+    make_sweep(&f);
+    f.r.instance.type = "g6.4xlarge";
+    f.r.instance.gpu_count = 1;
+    f.r.instance.hourly_usd = 1.3232;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/run", test_tmpdir());
+    struct output_set set = {.json = true};
+    struct buf err = {0};
+    CHECK(outputs_write(&f.r, NULL, NULL, &set, dir, &err));
+    CHECK_EQ_STR(err.data ? err.data : "", "");
+
+    /* wait: the marker outputs_write puts last is the one wait looks for */
+    char *path = waitfile_results_path(dir);
+    struct waitfile_state st;
+    struct waitfile_observation obs;
+    waitfile_init(&st, path, 2);
+    CHECK(waitfile_check(&st, &obs));
+    CHECK_EQ_INT(obs.verdict, WAITFILE_DONE_MARKER);
+    waitfile_free(&st);
+
+    struct results loaded;
+    CHECK(results_load(path, &loaded, &err));
+    struct publish_plan want, got;
+    CHECK(publish_plan_make(&f.r, "all", &g6, &want, &err));
+    struct publish_pricing from_file = {loaded.instance.type, loaded.instance.gpu_count,
+                                        loaded.instance.hourly_usd, "file"};
+    CHECK(publish_plan_make(&loaded, "all", &from_file, &got, &err));
+    CHECK_EQ_STR(got.key, "run-42");
+    CHECK_EQ_STR(got.date, "2026-11-28T05:39:12Z");
+    CHECK_EQ_STR(got.tool, "llmsweep 0.1.0");
+    CHECK_EQ_INT(got.n_levels, want.n_levels);
+    CHECK_EQ_INT(got.primary, want.primary);
+    for (size_t i = 0; i < got.n_levels && i < want.n_levels; i++) {
+        const struct publish_level *a = &got.levels[i], *b = &want.levels[i];
+        CHECK_EQ_STR(a->label, b->label);
+        CHECK_NEAR(a->throughput_total, b->throughput_total, 1e-9);
+        CHECK_NEAR(a->throughput_output, b->throughput_output, 1e-9);
+        CHECK_NEAR(a->concurrency_mean, b->concurrency_mean, 1e-9);
+        for (int q = 0; q < Q_COUNT; q++) {
+            CHECK_NEAR(a->ttft_ms[q], b->ttft_ms[q], 1e-9);
+            CHECK_NEAR(a->itl_ms[q], b->itl_ms[q], 1e-9);
+            CHECK_NEAR(a->latency_s[q], b->latency_s[q], 1e-9);
+        }
+        CHECK_NEAR(a->cost_per_1k_total, b->cost_per_1k_total, 1e-15);
+        CHECK_EQ_INT(a->successful, b->successful);
+        CHECK_EQ_INT(a->errored, b->errored);
+    }
+    publish_plan_free(&want);
+    publish_plan_free(&got);
+    results_free(&loaded);
+    free(path);
+    buf_free(&err);
 }
