@@ -203,6 +203,12 @@ def test_republish_replaces_own_block_and_keeps_edits(ctx):
     reg.patch_version(v["id"], {"description": edited, "customProperties": {
         **first["customProperties"],
         "reviewer": {"metadataType": "MetadataStringValue", "string_value": "ana"}}})
+    # a key that differs from ours only in case is the same key to the registry
+    got = reg.version(v["id"])
+    del got["customProperties"]["benchmark_throughput"]
+    got["customProperties"]["BENCHMARK_THROUGHPUT"] = {"metadataType": "MetadataDoubleValue",
+                                                       "double_value": 1.5}
+    reg.patch_version(v["id"], {"customProperties": got["customProperties"]})
     # the same run, priced differently: its block is replaced in place
     r = ok(publish(ctx, reg.url, results, model, version, "--hourly-usd", "4.6016",
                    "--instance-type", "g6.12xlarge", "--gpu-count", "4"))
@@ -214,6 +220,8 @@ def test_republish_replaces_own_block_and_keeps_edits(ctx):
     assert d.endswith("[/llmsweep benchmark run-edit]\n\nReviewed on Monday: OK."), d
     assert "g6.12xlarge, 4 GPUs, $4.6016/hour" in d
     check_string(got, "reviewer", "ana")
+    assert "BENCHMARK_THROUGHPUT" not in got["customProperties"], got["customProperties"]
+    check_double(got, "benchmark_throughput", 1250.5)
     check_int(got, "benchmark_gpu_count", 4)
     check_double(got, "benchmark_cost_per_1k", rf.cost_per_1k(4.6016, 1250.5))
 
