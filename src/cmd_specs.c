@@ -93,15 +93,6 @@ static const struct cli_option validate_options[] = {
     {0},
 };
 
-/* A path-like argument, or one naming an existing file, is a file;
- * anything else is an embedded spec's name. */
-static bool names_a_file(const char *arg)
-{
-    size_t len = strlen(arg);
-    return strchr(arg, '/') || (len > 5 && strcmp(arg + len - 5, ".yaml") == 0) ||
-           (len > 4 && strcmp(arg + len - 4, ".yml") == 0) || access(arg, F_OK) == 0;
-}
-
 static int run_validate(const struct cli_args *args)
 {
     const char *target = args->positional[0];
@@ -112,7 +103,7 @@ static int run_validate(const struct cli_args *args)
         cli_error("%s", err.data);
         goto done;
     }
-    bool is_file = names_a_file(target);
+    bool is_file = spec_arg_is_file(target);
     struct spec spec;
     rc = spec_load(is_file ? NULL : target, is_file ? target : NULL, overrides.items,
                    overrides.count, &spec, &err);

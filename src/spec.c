@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "prices.h"
@@ -344,4 +345,11 @@ void spec_render_plan(const struct spec *spec, struct buf *out)
     render_levels(spec, out);
     render_instance(spec, out);
     render_fields(spec, out);
+}
+
+bool spec_arg_is_file(const char *arg)
+{
+    size_t len = strlen(arg);
+    return strchr(arg, '/') || (len > 5 && strcmp(arg + len - 5, ".yaml") == 0) ||
+           (len > 4 && strcmp(arg + len - 4, ".yml") == 0) || access(arg, F_OK) == 0;
 }

@@ -191,6 +191,11 @@ int spec_load_text(const char *label, const char *text, size_t len,
 
 void spec_free(struct spec *spec);
 
+/* How a command-line argument names a spec: one with a '/', ending in
+ * .yaml/.yml, or naming an existing file is a file; anything else is an
+ * embedded spec's name. */
+bool spec_arg_is_file(const char *arg);
+
 /* The `description` of a spec as written (no ${VAR} expansion, no checks),
  * for listings; NULL if it has none or does not parse. Owned. */
 char *spec_peek_description(const char *text, size_t len);
