@@ -85,7 +85,10 @@ struct mock_server *mock_server_start(const struct mock_config *cfg, struct buf 
  * the loopback address, so the URL can be connected to). */
 const char *mock_server_url(const struct mock_server *m);
 unsigned mock_server_port(const struct mock_server *m);
-/* A consistent-enough snapshot, safe from any thread. */
+/* A snapshot, safe from any thread. The server books a stream as done
+ * right after its last write, so a client that has just read that byte may
+ * for a few microseconds still see it counted (GET /mock/stats never does:
+ * the server thread answers it). */
 void mock_server_stats(const struct mock_server *m, struct mock_stats *out);
 /* Stops the loop (from any thread), joins it, closes every connection
  * (in-flight requests count as aborted) and frees. NULL is fine. */
