@@ -67,6 +67,7 @@ struct conn {
     struct stream *stream; /* the request being answered, if a generation one */
     bool responding;       /* a response is under way: later requests wait */
     bool keep_alive;       /* false: close once the current response is written */
+    bool tls_read_wants_write; /* a TLS read (the handshake) waits for the socket to drain */
     bool continue_sent;
     bool dead; /* closed; freed when the loop callback that closed it returns */
 };
@@ -156,7 +157,7 @@ static void conn_watch(struct conn *conn)
     unsigned want = 0;
     if (conn->in.len < MAX_BUFFERED_INPUT)
         want |= LOOP_READ;
-    if (conn->out.len > conn->out_off)
+    if (conn->out.len > conn->out_off || conn->tls_read_wants_write)
         want |= LOOP_WRITE;
     if (want != conn->watching) {
         if (want)
@@ -209,6 +210,7 @@ static void conn_read_in(struct conn *conn)
         ssize_t n;
         if (conn->tls) {
             n = mock_tls_read(conn->tls, conn->in.data + conn->in.len, READ_CHUNK);
+            conn->tls_read_wants_write = n == MOCK_TLS_WANT_WRITE;
             if (n == MOCK_TLS_WANT_READ || n == MOCK_TLS_WANT_WRITE)
                 return;
         } else {

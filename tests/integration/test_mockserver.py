@@ -377,12 +377,16 @@ def test_http10_and_expect_continue(ctx):
 def test_tls_with_test_ca(ctx):
     ca = ctx.make_ca()
     cert = ctx.make_cert(ca, "localhost")
-    proc, url = start_mock(ctx, "--tls-cert", cert["pem"], "--tls-key", cert["key"])
+    proc, url = start_mock(ctx, "--tls-cert", cert["pem"], "--tls-key", cert["key"], "--itl-ms", "0")
     assert url.startswith("https://127.0.0.1:"), url
     port = url.rsplit(":", 1)[1]
     events = stream(ctx, f"https://localhost:{port}", "completions", STREAM_BODY,
                     "--cacert", ca["pem"])
     assert events[-1]["usage"]["completion_tokens"] == 10
+    # A body larger than one TLS record (16 KiB) goes out in several writes.
+    r = curl(ctx, f"https://localhost:{port}/v1/completions", "--cacert", ca["pem"],
+             body={"prompt": "x", "max_tokens": 6000, "ignore_eos": True})
+    assert len(json.loads(r.stdout)["choices"][0]["text"]) == 4 * 6000
     # Keep-alive over TLS: two requests, one connection.
     r = curl(ctx, f"https://localhost:{port}/health", "--cacert", ca["pem"], "-w", "%{http_code}",
              "-o", os.devnull, f"https://localhost:{port}/health")
