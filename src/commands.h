@@ -7,6 +7,7 @@
 
 extern const struct cli_command cmd_fetch;
 extern const struct cli_command cmd_mock_server;
+extern const struct cli_command cmd_run;
 extern const struct cli_command cmd_version;
 
 #endif

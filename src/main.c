@@ -12,6 +12,7 @@
 static const struct cli_command *const commands[] = {
     &cmd_fetch,
     &cmd_mock_server,
+    &cmd_run,
     &cmd_version,
 };
 
