@@ -78,7 +78,6 @@ struct mock_server {
     struct mock_served served;
     struct loop *loop;
     int listen_fd, stop_fd;
-    bool accept_paused;
     pthread_t thread;
     bool thread_started;
     struct mock_tls *tls;
@@ -86,6 +85,7 @@ struct mock_server {
     unsigned port;
     struct conn *conns;
     struct mock_rng latency_rng, fault_rng, id_rng;
+    uint64_t generation_requests; /* numbers requests for everyN faults; never reset */
     int64_t started_wall_s;
     struct buf scratch; /* one event, before chunk framing */
     struct counters c;
@@ -100,7 +100,6 @@ static uint64_t load(const _Atomic uint64_t *counter)
 {
     return atomic_load_explicit(counter, memory_order_relaxed);
 }
-
 
 /* --- connections: life and I/O ------------------------------------------- *
  * Every loop callback on a connection ends in conn_pump() then conn_release():
@@ -615,7 +614,8 @@ static void start_generation(struct conn *conn, const struct httpreq *req, enum 
     mock_event_head_init(&s->head, api, hi, lo, wall_ns() / NS_PER_SEC, srv->cfg.model);
     conn->stream = s;
     conn->responding = true;
-    s->seq = atomic_fetch_add_explicit(&srv->c.requests, 1, memory_order_relaxed) + 1;
+    s->seq = ++srv->generation_requests;
+    count(&srv->c.requests, 1);
     uint64_t active = atomic_fetch_add_explicit(&srv->c.current_streams, 1,
                                                 memory_order_relaxed) + 1;
     if (active > load(&srv->c.peak_streams))

@@ -72,9 +72,6 @@ static void quick_config(struct mock_config *cfg)
     cfg->latency.itl_ms = 2;
 }
 
-#define STREAM_REQ(tokens)                                                                       \
-    "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " #tokens "\r\n\r\n"
-
 TEST(mockserver_start_url_and_stop)
 {
     struct mock_config cfg;
