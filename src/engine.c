@@ -35,6 +35,7 @@ struct request {
     int64_t arrival_ns; /* when the bytes being parsed arrived */
     bool got_done;
     bool got_usage;
+    unsigned attempts; /* connections the request was sent on */
     enum request_error stream_error; /* set by a callback that aborted it */
     char *stream_error_message;
     size_t active_index;
@@ -152,6 +153,19 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata)
     return size * n;
 }
 
+/* libcurl calls this when a connection is ready to carry the request, once
+ * per attempt: a second call means a reused connection died before any
+ * response byte and libcurl resent the request on a new one. */
+static int on_connection_ready(void *userdata, char *remote_ip, char *local_ip, int remote_port,
+                               int local_port)
+{
+    (void)remote_ip, (void)local_ip, (void)remote_port, (void)local_port;
+    struct request *r = userdata;
+    if (r->attempts++ > 0 && r->rec.connection_retries < UINT8_MAX)
+        r->rec.connection_retries++;
+    return CURL_PREREQFUNC_OK;
+}
+
 static void fail_stream(struct request *r, enum request_error error, char *message)
 {
     r->stream_error = error;
@@ -244,6 +258,8 @@ static struct request *request_new(struct worker *w)
     curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(r->easy, CURLOPT_PREREQFUNCTION, on_connection_ready);
+    curl_easy_setopt(r->easy, CURLOPT_PREREQDATA, r);
     sse_init(&r->sse);
     return r;
 }
@@ -313,6 +329,7 @@ static void start_request(struct worker *w, int64_t intended_ns)
     r->cap_chunks = (uint32_t)(prompt.output_tokens > 0 ? prompt.output_tokens + 1 : 64);
     r->rec.chunk_ns = xmalloc(r->cap_chunks * sizeof *r->rec.chunk_ns);
     r->got_done = r->got_usage = false;
+    r->attempts = 0;
     r->stream_error = REQERR_NONE;
     free(r->stream_error_message);
     r->stream_error_message = NULL;

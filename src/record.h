@@ -71,6 +71,8 @@ struct request_record {
 
     enum request_outcome outcome;
     enum request_error error;
+    uint8_t connection_retries; /* times libcurl resent it on a fresh connection because a
+                                   reused one died before any response byte */
     int http_status;     /* 0: none received */
     char *error_message; /* the server's message or the transport's, or NULL */
     char *finish_reason; /* "length", "stop", ... or NULL */
