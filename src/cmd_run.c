@@ -226,13 +226,13 @@ static bool write_records(const struct run *run, const char *dir, struct buf *er
                     "\"error\":\"%s\",\"http_status\":%d,\"intended_ns\":%lld,\"send_ns\":%lld,"
                     "\"first_byte_ns\":%lld,\"first_token_ns\":%lld,\"last_token_ns\":%lld,"
                     "\"end_ns\":%lld,\"chunks\":%u,\"prompt_tokens\":%d,\"output_tokens\":%d,"
-                    "\"token_source\":\"%s\",\"connection_retries\":%u",
+                    "\"token_source\":\"%s\",\"connection_retries\":%u,\"server_first_token_ns\":%lld",
                     (unsigned long long)r->id, r->level, r->worker, r->measured ? "true" : "false",
                     request_outcome_name(r->outcome), request_error_name(r->error), r->http_status,
                     REL(r->intended_ns), REL(r->send_ns), REL(r->first_byte_ns),
                     REL(r->first_token_ns), REL(r->last_token_ns), REL(r->end_ns), r->n_chunks,
                     r->prompt_tokens, r->output_tokens, token_source_name(r->token_source),
-                    r->connection_retries);
+                    r->connection_retries, REL(r->server_first_token_ns));
 #undef REL
             if (r->error_message) {
                 char *escaped = cJSON_PrintUnformatted(cJSON_CreateString(r->error_message));

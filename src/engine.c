@@ -196,8 +196,10 @@ static bool on_event(void *ctx, const char *data, size_t len)
             rec->chunk_ns = xrealloc(rec->chunk_ns, r->cap_chunks * sizeof *rec->chunk_ns);
         }
         rec->chunk_ns[rec->n_chunks++] = t;
-        if (!rec->first_token_ns)
+        if (!rec->first_token_ns) {
             rec->first_token_ns = t;
+            rec->server_first_token_ns = ev.mock_sent_ns;
+        }
         rec->last_token_ns = t;
         buf_append(&r->text, ev.text, ev.text_len);
         atomic_fetch_add_explicit(&r->worker->chunks, 1, memory_order_relaxed);
