@@ -17,6 +17,8 @@
 /* Workers start a level together this long after the controller says go,
  * so the first requests of every worker leave at the same instant. */
 #define LEVEL_START_DELAY_NS (2 * NS_PER_MS)
+/* libcurl's receive buffer per transfer. */
+#define ENGINE_RECEIVE_BUFFER 8192
 /* An HTTP error body is kept for its message, up to this size. */
 #define ERROR_BODY_MAX 4096
 
@@ -201,7 +203,8 @@ static bool on_event(void *ctx, const char *data, size_t len)
             rec->server_first_token_ns = ev.mock_sent_ns;
         }
         rec->last_token_ns = t;
-        buf_append(&r->text, ev.text, ev.text_len);
+        if (r->worker->engine->cfg.count_tokens)
+            buf_append(&r->text, ev.text, ev.text_len); /* counted if no usage comes */
         atomic_fetch_add_explicit(&r->worker->chunks, 1, memory_order_relaxed);
     }
     if (ev.has_usage) {
@@ -254,6 +257,10 @@ static struct request *request_new(struct worker *w)
     curl_easy_setopt(r->easy, CURLOPT_URL, e->cfg.url);
     curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, w->headers);
     curl_easy_setopt(r->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    /* Events are a few hundred bytes; libcurl's defaults (16 KiB to receive,
+     * 64 KiB to send) would dominate the memory of a held-open stream. */
+    curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, (long)ENGINE_RECEIVE_BUFFER);
+    curl_easy_setopt(r->easy, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
     curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
@@ -328,7 +335,9 @@ static void start_request(struct worker *w, int64_t intended_ns)
         .requested_output_tokens = prompt.output_tokens,
         .outcome = OUTCOME_INCOMPLETE,
     };
-    r->cap_chunks = (uint32_t)(prompt.output_tokens > 0 ? prompt.output_tokens + 1 : 64);
+    /* Grown as chunks arrive: a stream holds memory for what it received,
+     * not for what it may receive. */
+    r->cap_chunks = prompt.output_tokens > 0 && prompt.output_tokens < 64 ? (uint32_t)prompt.output_tokens + 1 : 64;
     r->rec.chunk_ns = xmalloc(r->cap_chunks * sizeof *r->rec.chunk_ns);
     r->got_done = r->got_usage = false;
     r->attempts = 0;
