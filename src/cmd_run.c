@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "engine.h"
 #include "http.h"
+#include "mockserver.h"
 #include "openai.h"
 #include "plan.h"
 #include "progress.h"
@@ -25,19 +26,7 @@
 
 static const struct cli_option options[] = {
     {"spec", 0, "FILE", "run spec file (YAML), e.g. a mounted ConfigMap", false},
-    {"endpoint", 0, "URL", "base URL ending in /v1, or 'builtin' for the built-in mock", false},
-    {"model", 0, "NAME", "served model name", false},
-    {"api", 0, "chat|completions", "which OpenAI API to call", false},
-    {"profile", 0, "PROFILE", "concurrent, synchronous, throughput, constant, poisson or sweep", false},
-    {"levels", 0, "LIST", "concurrencies or rates, comma-separated (1,5,10,25)", false},
-    {"duration", 0, "DURATION", "time per level (120s, 2m)", false},
-    {"max-requests", 0, "N", "end a level after N requests", false},
-    {"prompt-tokens", 0, "N", "prompt length in tokens", false},
-    {"output-tokens", 0, "N", "output length in tokens", false},
-    {"tokenizer", 0, "FILE|REPO", "tokenizer.json, a folder, or a Hugging Face repo", false},
-    {"output-dir", 'o', "DIR", "where results go", false},
-    {"workers", 0, "N", "engine threads (more than one core)", false},
-    {"set", 0, "KEY.PATH=VALUE", "set any spec field", true},
+    SPEC_CLI_OPTIONS,
     {"quiet", 'q', NULL, "no progress output", false},
     {0},
 };
@@ -118,10 +107,10 @@ static void raise_fd_limit(void)
 }
 
 /* GET {endpoint}/models must answer and list the model. */
-static bool preflight(const struct spec *spec, const struct http_config *http,
+static bool preflight(const struct spec *spec, const char *endpoint, const struct http_config *http,
                       const char *const *headers, size_t n_headers)
 {
-    char *url = xasprintf("%s/models", spec->endpoint);
+    char *url = xasprintf("%s/models", endpoint);
     struct http_request req = {.url = url, .headers = headers, .n_headers = n_headers};
     struct http_response resp;
     struct http_failure fail;
@@ -155,7 +144,7 @@ static bool preflight(const struct spec *spec, const struct http_config *http,
     }
     free(ids);
     if (!ok)
-        cli_error("preflight: %s does not serve model '%s'; it serves: %s", spec->endpoint,
+        cli_error("preflight: %s does not serve model '%s'; it serves: %s", endpoint,
                   spec->model, served.len ? served.data : "(nothing)");
     buf_free(&served);
 done:
@@ -237,12 +226,13 @@ static bool write_records(const struct run *run, const char *dir, struct buf *er
                     "\"error\":\"%s\",\"http_status\":%d,\"intended_ns\":%lld,\"send_ns\":%lld,"
                     "\"first_byte_ns\":%lld,\"first_token_ns\":%lld,\"last_token_ns\":%lld,"
                     "\"end_ns\":%lld,\"chunks\":%u,\"prompt_tokens\":%d,\"output_tokens\":%d,"
-                    "\"token_source\":\"%s\"",
+                    "\"token_source\":\"%s\",\"connection_retries\":%u,\"server_first_token_ns\":%lld",
                     (unsigned long long)r->id, r->level, r->worker, r->measured ? "true" : "false",
                     request_outcome_name(r->outcome), request_error_name(r->error), r->http_status,
                     REL(r->intended_ns), REL(r->send_ns), REL(r->first_byte_ns),
                     REL(r->first_token_ns), REL(r->last_token_ns), REL(r->end_ns), r->n_chunks,
-                    r->prompt_tokens, r->output_tokens, token_source_name(r->token_source));
+                    r->prompt_tokens, r->output_tokens, token_source_name(r->token_source),
+                    r->connection_retries, REL(r->server_first_token_ns));
 #undef REL
             if (r->error_message) {
                 char *escaped = cJSON_PrintUnformatted(cJSON_CreateString(r->error_message));
@@ -262,95 +252,24 @@ static bool write_records(const struct run *run, const char *dir, struct buf *er
     return ok;
 }
 
-/* --- provisional spec from the command line --------------------------------- */
+/* --- the spec ---------------------------------------------------------------- */
 
-static bool parse_levels(const char *text, struct spec *spec)
-{
-    free(spec->load.levels);
-    spec->load.levels = NULL;
-    spec->load.n_levels = 0;
-    char *copy = xstrdup(text);
-    bool ok = true;
-    for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        double v;
-        if (!parse_double(tok, &v) || v <= 0) {
-            ok = false;
-            break;
-        }
-        spec->load.levels = xrealloc(spec->load.levels, (spec->load.n_levels + 1) * sizeof(double));
-        spec->load.levels[spec->load.n_levels++] = v;
-    }
-    free(copy);
-    return ok && spec->load.n_levels > 0;
-}
-
+/* The embedded spec NAME, or --spec FILE, or only the options; every option
+ * that names a spec field overrides it (spec.h). */
 static int build_spec(const struct cli_args *args, struct spec *spec)
 {
-    *spec = (struct spec){
-        .name = xstrdup("command-line"),
-        .api = API_CHAT,
-        .instance = {.gpu_count = 1},
-        .workload = {.prompt_tokens = {.mean = 256}, .output_tokens = {.mean = 128}},
-        .load = {.profile = PROFILE_CONCURRENT, .duration_s = 120, .max_error_rate = 1,
-                 .workers = 1},
-        .outputs = {.dir = xstrdup("results"), .json = true},
-    };
-    parse_levels("1,5,10,25", spec);
-    const char *v;
-    if ((v = cli_get(args, "endpoint")))
-        spec->endpoint = xstrdup(v);
-    if ((v = cli_get(args, "model")))
-        spec->model = xstrdup(v);
-    if ((v = cli_get(args, "api"))) {
-        if (strcmp(v, "chat") != 0 && strcmp(v, "completions") != 0)
-            return cli_usage_error(args->command, "--api must be chat or completions, not '%s'", v);
-        spec->api = strcmp(v, "chat") == 0 ? API_CHAT : API_COMPLETIONS;
-    }
-    if ((v = cli_get(args, "profile"))) {
-        static const enum load_profile all[] = {PROFILE_CONCURRENT, PROFILE_SYNCHRONOUS,
-                                                PROFILE_THROUGHPUT, PROFILE_CONSTANT,
-                                                PROFILE_POISSON, PROFILE_SWEEP};
-        bool found = false;
-        for (size_t i = 0; i < ARRAY_LEN(all); i++) {
-            if (strcmp(v, load_profile_name(all[i])) == 0) {
-                spec->load.profile = all[i];
-                found = true;
-            }
-        }
-        if (!found)
-            return cli_usage_error(args->command, "unknown profile '%s'", v);
-    }
-    if ((v = cli_get(args, "levels")) && !parse_levels(v, spec))
-        return cli_usage_error(args->command, "--levels needs positive numbers, e.g. 1,5,10,25");
-    uint64_t n;
-    if (!cli_duration(args, "duration", &spec->load.duration_s))
-        return EXIT_USAGE;
-    if (spec->load.duration_s <= 0)
-        return cli_usage_error(args->command, "--duration must be positive");
-    if (!cli_uint(args, "max-requests", 1, UINT64_MAX, &spec->load.max_requests))
-        return EXIT_USAGE;
-    n = (uint64_t)spec->workload.prompt_tokens.mean;
-    if (!cli_uint(args, "prompt-tokens", 1, 1000000, &n))
-        return EXIT_USAGE;
-    spec->workload.prompt_tokens.mean = (int)n;
-    n = (uint64_t)spec->workload.output_tokens.mean;
-    if (!cli_uint(args, "output-tokens", 1, 1000000, &n))
-        return EXIT_USAGE;
-    spec->workload.output_tokens.mean = (int)n;
-    n = 1;
-    if (!cli_uint(args, "workers", 1, ENGINE_MAX_WORKERS, &n))
-        return EXIT_USAGE;
-    spec->load.workers = (int)n;
-    if ((v = cli_get(args, "output-dir"))) {
-        free(spec->outputs.dir);
-        spec->outputs.dir = xstrdup(v);
-    }
-    if (!spec->endpoint || !spec->model)
-        return cli_usage_error(args->command, "--endpoint and --model are needed");
-    size_t len = strlen(spec->endpoint);
-    while (len && spec->endpoint[len - 1] == '/')
-        spec->endpoint[--len] = '\0';
-    return EXIT_OK;
+    struct spec_overrides overrides = {0};
+    struct buf err = {0};
+    int rc = EXIT_USAGE;
+    *spec = (struct spec){0};
+    if (spec_overrides_from_args(&overrides, args, &err))
+        rc = spec_load(args->npositional ? args->positional[0] : NULL, cli_get(args, "spec"),
+                       overrides.items, overrides.count, spec, &err);
+    if (rc != EXIT_OK)
+        cli_error("%s", err.data);
+    spec_overrides_free(&overrides);
+    buf_free(&err);
+    return rc;
 }
 
 /* --- main flow ---------------------------------------------------------------- */
@@ -416,6 +335,8 @@ static int run_main(const struct cli_args *args)
     char *auth_header = NULL;
     const char *headers[64];
     size_t n_headers = 0;
+    struct mock_server *mock = NULL;
+    char *endpoint = NULL;
 
     const char *ca_files[1] = {spec.ca_file};
     ca = http_ca_bundle_load(ca_files, spec.ca_file ? 1 : 0, &err);
@@ -445,7 +366,30 @@ static int run_main(const struct cli_args *args)
     };
     if (spec.insecure)
         cli_warn("TLS verification is off for %s", spec.endpoint);
-    if (!preflight(&spec, &http, headers, n_headers)) {
+    if (strcmp(spec.endpoint, "builtin") == 0) {
+        /* The built-in mock, in-process on an ephemeral loopback port,
+         * serving whatever model the spec names. */
+        struct mock_config mock_cfg;
+        mock_config_defaults(&mock_cfg);
+        mock_cfg.port = 0;
+        mock_cfg.model = spec.model;
+        /* Like a small GPU: prefill costs per prompt token, and past 8
+         * streams every delay grows, so a sweep shows saturation. */
+        mock_cfg.latency.prefill_ms_per_token = 0.05;
+        mock_cfg.latency.load_knee = 8;
+        mock_cfg.latency.load_slope = 0.05;
+        mock = mock_server_start(&mock_cfg, &err);
+        if (!mock) {
+            cli_error("cannot start the built-in mock server: %s", err.data);
+            rc = EXIT_FAILED;
+            goto done;
+        }
+        endpoint = xasprintf("%s/v1", mock_server_url(mock));
+        cli_info("built-in mock server at %s", endpoint);
+    } else {
+        endpoint = xstrdup(spec.endpoint);
+    }
+    if (!preflight(&spec, endpoint, &http, headers, n_headers)) {
         rc = EXIT_FAILED;
         goto done;
     }
@@ -474,7 +418,7 @@ static int run_main(const struct cli_args *args)
     for (unsigned i = 0; i < workers; i++)
         prompts.text[i] = xmalloc((size_t)prompts.prompt_tokens * 4 + 1);
 
-    char *url = xasprintf("%s%s", spec.endpoint, openai_path(spec.api));
+    char *url = xasprintf("%s%s", endpoint, openai_path(spec.api));
     struct engine_config cfg = {
         .url = url,
         .api = spec.api,
@@ -519,6 +463,8 @@ static int run_main(const struct cli_args *args)
 done:
     run_free(&run);
     engine_destroy(engine);
+    mock_server_stop(mock);
+    free(endpoint);
     for (size_t i = auth_header ? 1 : 0; i < n_headers; i++)
         free((char *)headers[i]);
     free(auth_header);
