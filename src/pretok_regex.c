@@ -78,6 +78,11 @@ static struct node *new_node(struct parser *ps, enum node_kind kind)
 
 static struct char_class *new_class(struct parser *ps)
 {
+    if (ps->rx->nclasses == MAX_NODES) {
+        /* The compile fails; hand back a class that is freed with the rest. */
+        fail(ps, "pattern too long");
+        return ps->rx->classes[MAX_NODES - 1];
+    }
     struct char_class *c = xcalloc(1, sizeof *c);
     ps->rx->classes[ps->rx->nclasses++] = c;
     return c;

@@ -257,7 +257,7 @@ struct loader {
     struct buf texts;
     struct scan vocab_span, merges_span;
     bool have_vocab, have_merges;
-    const char *unk_token;
+    char *unk_token; /* owned */
     bool *in_vocab; /* per id: named by model.vocab (not only by added_tokens) */
 };
 
@@ -725,7 +725,9 @@ static bool model_options(struct loader *ld, const cJSON *m)
     t->byte_fallback = jbool(m, "byte_fallback", false);
     t->fuse_unk = jbool(m, "fuse_unk", false);
     t->ignore_merges = jbool(m, "ignore_merges", false);
-    ld->unk_token = jstr(m, "unk_token");
+    const char *unk = jstr(m, "unk_token");
+    free(ld->unk_token);
+    ld->unk_token = unk ? xstrdup(unk) : NULL;
     return true;
 }
 
@@ -1385,11 +1387,13 @@ struct tokenizer *tokenizer_load_memory(const char *json, size_t len, const char
             failf(&ld, "cannot load");
         buf_free(&ld.texts);
         free(ld.in_vocab);
+        free(ld.unk_token);
         tokenizer_free(ld.tok);
         return NULL;
     }
     buf_free(&ld.texts);
     free(ld.in_vocab);
+    free(ld.unk_token);
     return t;
 }
 
