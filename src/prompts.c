@@ -53,6 +53,7 @@ struct prompt_source {
     uint64_t lead_space, lead_mult; /* lead: index -> (i * mult) mod space, digits base K */
 
     struct buf prefix;     /* the shared prefix text */
+    long prefix_cost;      /* its cost: shared_prefix tokens (or 4 bytes each) */
     uint32_t *prefix_units; /* its units, for cuts */
     size_t n_prefix_units;
 
@@ -217,9 +218,10 @@ static uint32_t lead_unit(const struct prompt_source *ps, uint64_t index, int di
 
 /* --- filling ---------------------------------------------------------------------- */
 
-/* Appends units costing exactly `remaining` (tokens) to b. */
-static void fill_tokens(const struct prompt_source *ps, uint64_t *rng, struct buf *b, long remaining,
-                        uint32_t **track, size_t *ntrack)
+/* Appends units costing exactly `remaining` (tokens) to b. Returns what
+ * could not be filled: 0 unless no word is short enough at the very start. */
+static long fill_tokens(const struct prompt_source *ps, uint64_t *rng, struct buf *b,
+                        long remaining, uint32_t **track, size_t *ntrack)
 {
     while (remaining > 0) {
         bool first = b->len == 0;
@@ -235,7 +237,7 @@ static void fill_tokens(const struct prompt_source *ps, uint64_t *rng, struct bu
                     }
                 }
                 if (unit_cost(ps, u, first) > remaining)
-                    return;
+                    return remaining;
             }
         }
         append_unit(ps, b, u);
@@ -245,6 +247,7 @@ static void fill_tokens(const struct prompt_source *ps, uint64_t *rng, struct bu
             (*track)[(*ntrack)++] = u;
         }
     }
+    return 0;
 }
 
 /* Appends text of exactly `remaining` bytes (no tokenizer). */
@@ -388,8 +391,10 @@ struct prompt_source *prompt_source_new(const struct spec *spec, const struct to
             ps->additive = !tok || costs_add_up(ps, s);
             uint64_t rng = stream_state(ps->seed, 0, 3);
             long target = (long)ps->shared_prefix * (tok ? 1 : BYTES_PER_TOKEN);
+            ps->prefix_cost = target;
             if (tok)
-                fill_tokens(ps, &rng, &ps->prefix, target, &ps->prefix_units, &ps->n_prefix_units);
+                ps->prefix_cost -= fill_tokens(ps, &rng, &ps->prefix, target, &ps->prefix_units,
+                                               &ps->n_prefix_units);
             else
                 fill_bytes(ps, &rng, &ps->prefix, target);
             ps->description = xasprintf(
@@ -484,7 +489,7 @@ void prompt_make(const struct prompt_source *ps, struct tokenizer_session *sessi
     uint64_t rng = stream_state(ps->seed, index, 1);
     long unit = ps->tok ? 1 : BYTES_PER_TOKEN;
     long remaining = (long)n * unit;
-    long prefix_cost = (long)ps->shared_prefix * unit;
+    long prefix_cost = ps->prefix_cost;
     size_t keep = 0;
     if (remaining <= prefix_cost) {
         /* A cut of the shared prefix. */
@@ -516,11 +521,12 @@ void prompt_make(const struct prompt_source *ps, struct tokenizer_session *sessi
             keep = b.len;
         }
     }
+    long unfilled = 0;
     if (ps->tok)
-        fill_tokens(ps, &rng, &b, remaining, NULL, NULL);
+        unfilled = fill_tokens(ps, &rng, &b, remaining, NULL, NULL);
     else
         fill_bytes(ps, &rng, &b, remaining);
-    out->prompt_tokens = n;
+    out->prompt_tokens = n - (int)unfilled;
     if (ps->tok && !ps->additive)
         out->prompt_tokens = (int)fix_length(ps, session, &b, keep, n, &rng);
     if (!ps->tok)

@@ -13,7 +13,11 @@
  * silent approximation):
  *   model          BPE (merges as "a b" strings or ["a","b"] pairs; byte_fallback,
  *                  unk_token, fuse_unk, ignore_merges; no dropout or subword
- *                  prefix/suffix); tekken.json (tiktoken-style ranks)
+ *                  prefix/suffix)
+ *   tekken.json    Mistral's native format (mistral-common): tiktoken ranks and
+ *                  its split pattern; ids are ranks shifted past the special
+ *                  tokens; special token text in the input is plain text (as
+ *                  mistral-common encodes it); TOKENIZER_ADD_SPECIAL adds <s>
  *   added_tokens   special or not, normalized or not, lstrip/rstrip/single_word;
  *                  matched in the text first (leftmost, longest), as HF does
  *   normalizer     NFC NFD NFKC NFKD Prepend Replace(String) Sequence
