@@ -20,8 +20,7 @@ static int run_fetch_tokenizer(const struct cli_args *args)
 {
     const char *repo = args->positional[0];
     if (!hub_repo_valid(repo))
-        return cli_usage_error(args->command, "'%s' is not a Hub repository name (ORG/NAME)",
-                               repo);
+        return cli_usage_error(args->command, "'%s' is not a Hub repository name (ORG/NAME)", repo);
     struct buf err = {0};
     struct hub_options o;
     if (!hub_options_from_env(&o, cli_get(args, "token-file"), &err)) {
@@ -33,7 +32,8 @@ static int run_fetch_tokenizer(const struct cli_args *args)
     if (cli_flag(args, "offline"))
         o.offline = true;
     int rc = EXIT_OK;
-    char *dir = hub_fetch_tokenizer(&o, repo, cli_get(args, "revision"), cli_get(args, "out"), &err);
+    char *dir =
+        hub_fetch_tokenizer(&o, repo, cli_get(args, "revision"), cli_get(args, "out"), &err);
     if (!dir) {
         cli_error("%s", err.data);
         rc = EXIT_FAILED;

@@ -11,8 +11,9 @@
 #include "prompts.h"
 
 static const struct cli_option options[] = {
-    {"tokenizer", 't', "FILE", "tokenizer.json, tekken.json or a folder (none: lengths are "
-                               "approximate, ceil(bytes/4))",
+    {"tokenizer", 't', "FILE",
+     "tokenizer.json, tekken.json or a folder (none: lengths are "
+     "approximate, ceil(bytes/4))",
      false},
     {"count", 'n', "N", "how many prompts (default 5)", false},
     {"first", 0, "I", "index of the first prompt (default 0)", false},
@@ -62,12 +63,14 @@ static int run_prompts(const struct cli_args *args)
     spec.workload.shared_prefix_tokens = (int)prefix;
     const char *pt = cli_get(args, "prompt-tokens"), *ot = cli_get(args, "output-tokens");
     if (pt && !parse_dist(pt, &spec.workload.prompt_tokens))
-        return cli_usage_error(args->command, "--prompt-tokens wants MEAN[,STDEV[,MIN[,MAX]]], "
-                                              "whole numbers, MEAN >= 1; got '%s'",
+        return cli_usage_error(args->command,
+                               "--prompt-tokens wants MEAN[,STDEV[,MIN[,MAX]]], "
+                               "whole numbers, MEAN >= 1; got '%s'",
                                pt);
     if (ot && !parse_dist(ot, &spec.workload.output_tokens))
-        return cli_usage_error(args->command, "--output-tokens wants MEAN[,STDEV[,MIN[,MAX]]], "
-                                              "whole numbers, MEAN >= 1; got '%s'",
+        return cli_usage_error(args->command,
+                               "--output-tokens wants MEAN[,STDEV[,MIN[,MAX]]], "
+                               "whole numbers, MEAN >= 1; got '%s'",
                                ot);
     spec.workload.dataset = (char *)cli_get(args, "dataset");
 
@@ -121,12 +124,11 @@ const struct cli_command cmd_prompts = {
     .name = "prompts",
     .synopsis = "",
     .summary = "Print the prompts a run would send (JSON lines), to check lengths and prefixes.",
-    .description =
-        "Prompt i depends only on the seed and i. With --tokenizer every prompt has\n"
-        "exactly prompt_tokens tokens (encoded without special tokens); without one,\n"
-        "4 bytes count as a token. The first --shared-prefix tokens are the same in\n"
-        "every prompt; the words after them differ from request to request, so a\n"
-        "server's prefix cache only ever hits the shared prefix.",
+    .description = "Prompt i depends only on the seed and i. With --tokenizer every prompt has\n"
+                   "exactly prompt_tokens tokens (encoded without special tokens); without one,\n"
+                   "4 bytes count as a token. The first --shared-prefix tokens are the same in\n"
+                   "every prompt; the words after them differ from request to request, so a\n"
+                   "server's prefix cache only ever hits the shared prefix.",
     .options = options,
     .min_args = 0,
     .max_args = 0,

@@ -15,13 +15,15 @@ static const struct cli_option options[] = {
     {"text", 0, "TEXT", "the text to encode (or, with --decode, a JSON array of ids)", false},
     {"file", 'f', "FILE", "read the text (or the ids) from FILE; '-' is standard input", false},
     {"decode", 'd', NULL, "decode a JSON array of ids to text instead", false},
-    {"add-special", 0, NULL, "add the post-processor's special tokens (BOS/EOS), like "
-                             "add_special_tokens=True",
+    {"add-special", 0, NULL,
+     "add the post-processor's special tokens (BOS/EOS), like "
+     "add_special_tokens=True",
      false},
     {"skip-special", 0, NULL, "with --decode: leave special tokens out", false},
     {"count", 'c', NULL, "print only the number of tokens", false},
-    {"lines", 0, NULL, "the input holds one JSON string per line; print one array per line "
-                      "(many texts, one load)",
+    {"lines", 0, NULL,
+     "the input holds one JSON string per line; print one array per line "
+     "(many texts, one load)",
      false},
     {"verbose", 'v', NULL, "describe the tokenizer and the load time on standard error", false},
     {0},

@@ -20,8 +20,8 @@ static const char *const hub_files[] = {"tokenizer.json", "tokenizer_config.json
 static bool env_true(const char *name)
 {
     const char *v = getenv(name);
-    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
-                 strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0);
+    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
+                 strcasecmp(v, "on") == 0);
 }
 
 static char *read_token_file(const char *path, bool must_exist, struct buf *err)
@@ -240,7 +240,12 @@ static bool is_commit(const char *rev)
     return true;
 }
 
-enum fetch_result { FETCH_OK, FETCH_MISSING, FETCH_FAILED, FETCH_UNREACHABLE };
+enum fetch_result {
+    FETCH_OK,
+    FETCH_MISSING,
+    FETCH_FAILED,
+    FETCH_UNREACHABLE
+};
 
 static enum fetch_result fetch_one(const struct hub_options *o, const char *repo,
                                    const char *revision, const char *file, struct buf *body,
@@ -293,10 +298,8 @@ static enum fetch_result fetch_one(const struct hub_options *o, const char *repo
                    o->token ? "" : "; if it is private, pass a token in HF_TOKEN or --token-file");
     } else if (resp.status == 401 || resp.status == 403) {
         bool gated = strcmp(ec, "GatedRepo") == 0 || resp.status == 403;
-        buf_printf(err,
-                   "%s is %s (HTTP %ld for %s): %s", repo,
-                   gated ? "a gated repository" : "gated or private",
-                   resp.status, file,
+        buf_printf(err, "%s is %s (HTTP %ld for %s): %s", repo,
+                   gated ? "a gated repository" : "gated or private", resp.status, file,
                    o->token ? "the token was refused or has no access; request access on the "
                               "repo's page on the Hub while logged in, and check that the "
                               "token (HF_TOKEN or --token-file) belongs to that account"
@@ -336,14 +339,16 @@ static enum fetch_result download_all(const struct hub_options *o, const char *r
 {
     for (size_t i = 0; i < ARRAY_LEN(hub_files); i++) {
         cli_info("fetching %s/%s@%s", repo, hub_files[i], revision);
-        enum fetch_result r = fetch_one(o, repo, revision, hub_files[i], &d->body[i], &d->commit, err);
+        enum fetch_result r =
+            fetch_one(o, repo, revision, hub_files[i], &d->body[i], &d->commit, err);
         if (r == FETCH_FAILED || r == FETCH_UNREACHABLE)
             return r;
         d->present[i] = r == FETCH_OK;
     }
     if (!d->present[0] && !d->present[2]) {
-        buf_printf(err, "%s has neither tokenizer.json nor tekken.json at revision %s (HTTP 404 "
-                        "from %s)",
+        buf_printf(err,
+                   "%s has neither tokenizer.json nor tekken.json at revision %s (HTTP 404 "
+                   "from %s)",
                    repo, revision, o->endpoint);
         return FETCH_FAILED;
     }
@@ -410,8 +415,9 @@ char *hub_fetch_tokenizer(const struct hub_options *o, const char *repo, const c
             cli_info("using the cached %s@%s (%s)", repo, revision, cache);
             result = deliver(cache, out_dir, err);
         } else {
-            buf_printf(err, "HF_HUB_OFFLINE is set and %s@%s is not in the cache (%s); fetch it "
-                            "once online, or unset HF_HUB_OFFLINE",
+            buf_printf(err,
+                       "HF_HUB_OFFLINE is set and %s@%s is not in the cache (%s); fetch it "
+                       "once online, or unset HF_HUB_OFFLINE",
                        repo, revision, cache);
         }
         free(cache);

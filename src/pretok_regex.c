@@ -18,7 +18,14 @@
 #define MAX_BRANCHES 32
 #define REPEAT_INF (-1)
 
-enum node_kind { N_CLASS, N_ALT, N_REPEAT, N_GROUP_OPT, N_LOOK_NOT, N_LOOK };
+enum node_kind {
+    N_CLASS,
+    N_ALT,
+    N_REPEAT,
+    N_GROUP_OPT,
+    N_LOOK_NOT,
+    N_LOOK
+};
 
 struct char_class {
     bool negate;
@@ -32,8 +39,8 @@ struct char_class {
 struct node {
     enum node_kind kind;
     struct node *next;
-    struct char_class *cls;           /* N_CLASS, N_REPEAT */
-    int min, max;                     /* N_REPEAT */
+    struct char_class *cls;            /* N_CLASS, N_REPEAT */
+    int min, max;                      /* N_REPEAT */
     struct node *branch[MAX_BRANCHES]; /* N_ALT; [0] for groups and lookarounds */
     int nbranches;
 };
@@ -125,17 +132,42 @@ static const struct {
 } category_sets[] = {
 #define B(c) (1u << (c))
     {"L", B(UC_Lu) | B(UC_Ll) | B(UC_Lt) | B(UC_Lm) | B(UC_Lo)},
-    {"Lu", B(UC_Lu)}, {"Ll", B(UC_Ll)}, {"Lt", B(UC_Lt)}, {"Lm", B(UC_Lm)}, {"Lo", B(UC_Lo)},
-    {"M", B(UC_Mn) | B(UC_Mc) | B(UC_Me)}, {"Mn", B(UC_Mn)}, {"Mc", B(UC_Mc)}, {"Me", B(UC_Me)},
-    {"N", B(UC_Nd) | B(UC_Nl) | B(UC_No)}, {"Nd", B(UC_Nd)}, {"Nl", B(UC_Nl)}, {"No", B(UC_No)},
+    {"Lu", B(UC_Lu)},
+    {"Ll", B(UC_Ll)},
+    {"Lt", B(UC_Lt)},
+    {"Lm", B(UC_Lm)},
+    {"Lo", B(UC_Lo)},
+    {"M", B(UC_Mn) | B(UC_Mc) | B(UC_Me)},
+    {"Mn", B(UC_Mn)},
+    {"Mc", B(UC_Mc)},
+    {"Me", B(UC_Me)},
+    {"N", B(UC_Nd) | B(UC_Nl) | B(UC_No)},
+    {"Nd", B(UC_Nd)},
+    {"Nl", B(UC_Nl)},
+    {"No", B(UC_No)},
     {"P", B(UC_Pc) | B(UC_Pd) | B(UC_Ps) | B(UC_Pe) | B(UC_Pi) | B(UC_Pf) | B(UC_Po)},
-    {"Pc", B(UC_Pc)}, {"Pd", B(UC_Pd)}, {"Ps", B(UC_Ps)}, {"Pe", B(UC_Pe)}, {"Pi", B(UC_Pi)},
-    {"Pf", B(UC_Pf)}, {"Po", B(UC_Po)},
+    {"Pc", B(UC_Pc)},
+    {"Pd", B(UC_Pd)},
+    {"Ps", B(UC_Ps)},
+    {"Pe", B(UC_Pe)},
+    {"Pi", B(UC_Pi)},
+    {"Pf", B(UC_Pf)},
+    {"Po", B(UC_Po)},
     {"S", B(UC_Sm) | B(UC_Sc) | B(UC_Sk) | B(UC_So)},
-    {"Sm", B(UC_Sm)}, {"Sc", B(UC_Sc)}, {"Sk", B(UC_Sk)}, {"So", B(UC_So)},
-    {"Z", B(UC_Zs) | B(UC_Zl) | B(UC_Zp)}, {"Zs", B(UC_Zs)}, {"Zl", B(UC_Zl)}, {"Zp", B(UC_Zp)},
+    {"Sm", B(UC_Sm)},
+    {"Sc", B(UC_Sc)},
+    {"Sk", B(UC_Sk)},
+    {"So", B(UC_So)},
+    {"Z", B(UC_Zs) | B(UC_Zl) | B(UC_Zp)},
+    {"Zs", B(UC_Zs)},
+    {"Zl", B(UC_Zl)},
+    {"Zp", B(UC_Zp)},
     {"C", B(UC_Cc) | B(UC_Cf) | B(UC_Cs) | B(UC_Co) | B(UC_Cn)},
-    {"Cc", B(UC_Cc)}, {"Cf", B(UC_Cf)}, {"Cs", B(UC_Cs)}, {"Co", B(UC_Co)}, {"Cn", B(UC_Cn)},
+    {"Cc", B(UC_Cc)},
+    {"Cf", B(UC_Cf)},
+    {"Cs", B(UC_Cs)},
+    {"Co", B(UC_Co)},
+    {"Cn", B(UC_Cn)},
 #undef B
 };
 
@@ -209,7 +241,8 @@ static void parse_escape(struct parser *ps, struct char_class *c, bool negated_c
             len--;
         }
         for (size_t i = 0; i < ARRAY_LEN(category_sets); i++) {
-            if (strlen(category_sets[i].name) == len && memcmp(category_sets[i].name, name, len) == 0) {
+            if (strlen(category_sets[i].name) == len &&
+                memcmp(category_sets[i].name, name, len) == 0) {
                 if (neg) {
                     /* \P{X} inside a larger class would need set algebra. */
                     if (c->categories || c->nranges || c->space || c->word) {
@@ -473,7 +506,8 @@ static struct node *parse_atom(struct parser *ps)
                     b = REPEAT_INF;
                 ps->p = endp;
             }
-            if (ps->p >= ps->end || *ps->p != '}' || a < 0 || a > 1000 || (b != REPEAT_INF && b < a)) {
+            if (ps->p >= ps->end || *ps->p != '}' || a < 0 || a > 1000 ||
+                (b != REPEAT_INF && b < a)) {
                 fail(ps, "bad {m,n} quantifier");
                 return NULL;
             }
@@ -569,8 +603,8 @@ static bool is_word(uint32_t cp)
 {
     uint8_t p = unicode_props(cp);
     enum unicode_category c = (enum unicode_category)(p & UNICODE_PROP_CATEGORY);
-    return (p & UNICODE_PROP_ALPHABETIC) || c == UC_Mn || c == UC_Mc || c == UC_Me ||
-           c == UC_Nd || c == UC_Pc || cp == 0x200C || cp == 0x200D;
+    return (p & UNICODE_PROP_ALPHABETIC) || c == UC_Mn || c == UC_Mc || c == UC_Me || c == UC_Nd ||
+           c == UC_Pc || cp == 0x200C || cp == 0x200D;
 }
 
 static bool class_test(const struct char_class *c, uint32_t cp)
@@ -694,8 +728,7 @@ static bool match(const struct subject *s, const struct node *n, size_t pos, con
             n = n->next;
             continue;
         }
-        case N_CLASS:
-            return false; /* not produced by the parser */
+        case N_CLASS: return false; /* not produced by the parser */
         }
     }
 }

@@ -1,3 +1,4 @@
+// clang-format off
 /* pretok_regex.h: the regular expressions of tokenizer pre-tokenizers.
  *
  * Hugging Face `tokenizers` splits text with Oniguruma regexes such as
@@ -22,6 +23,7 @@
  * the C stack only (recursion depth bounded by the pattern, not the text).
  * The text must be valid UTF-8.
  */
+// clang-format on
 #ifndef LLMSWEEP_PRETOK_REGEX_H
 #define LLMSWEEP_PRETOK_REGEX_H
 

@@ -17,10 +17,10 @@
 
 #include "unicode.h"
 
-#define LEAD_WORDS 4             /* unique lead, in word units */
-#define ADDITIVITY_SAMPLES 2000  /* seeded compositions checked at creation */
-#define FIX_PASSES 8             /* non-additive tokenizers: re-encode and correct */
-#define BYTES_PER_TOKEN 4        /* the approximation without a tokenizer */
+#define LEAD_WORDS 4            /* unique lead, in word units */
+#define ADDITIVITY_SAMPLES 2000 /* seeded compositions checked at creation */
+#define FIX_PASSES 8            /* non-additive tokenizers: re-encode and correct */
+#define BYTES_PER_TOKEN 4       /* the approximation without a tokenizer */
 #define MAX_WORD 12
 
 struct unit {
@@ -52,8 +52,8 @@ struct prompt_source {
     size_t n_by_len[MAX_WORD + 2];
     uint64_t lead_space, lead_mult; /* lead: index -> (i * mult) mod space, digits base K */
 
-    struct buf prefix;     /* the shared prefix text */
-    long prefix_cost;      /* its cost: shared_prefix tokens (or 4 bytes each) */
+    struct buf prefix;      /* the shared prefix text */
+    long prefix_cost;       /* its cost: shared_prefix tokens (or 4 bytes each) */
     uint32_t *prefix_units; /* its units, for cuts */
     size_t n_prefix_units;
 
@@ -166,8 +166,9 @@ static bool build_units(struct prompt_source *ps, struct tokenizer_session *s, s
         }
     }
     if (ps->tok && ps->n_single < 16) {
-        buf_printf(err, "the tokenizer encodes only %zu of the prompt words as one token; exact "
-                        "prompt lengths need at least 16",
+        buf_printf(err,
+                   "the tokenizer encodes only %zu of the prompt words as one token; exact "
+                   "prompt lengths need at least 16",
                    ps->n_single);
         return false;
     }
@@ -209,7 +210,8 @@ static uint32_t lead_unit(const struct prompt_source *ps, uint64_t index, int di
 {
     uint64_t k = ps->tok ? ps->n_single : ps->n_units;
     uint64_t offset = stream_state(ps->seed, 0, 5) % ps->lead_space;
-    uint64_t v = ((index % ps->lead_space) * ps->lead_mult % ps->lead_space + offset) % ps->lead_space;
+    uint64_t v =
+        ((index % ps->lead_space) * ps->lead_mult % ps->lead_space + offset) % ps->lead_space;
     for (int i = 0; i < digit; i++)
         v /= k;
     v %= k;
@@ -397,11 +399,11 @@ struct prompt_source *prompt_source_new(const struct spec *spec, const struct to
                                                &ps->n_prefix_units);
             else
                 fill_bytes(ps, &rng, &ps->prefix, target);
-            ps->description = xasprintf(
-                "synthetic (Unicode name words, seed %llu), %s token counts%s",
-                (unsigned long long)ps->seed,
-                tok ? "exact" : "approximate (ceil(bytes/4), no tokenizer)",
-                tok && !ps->additive ? ", each prompt re-encoded" : "");
+            ps->description =
+                xasprintf("synthetic (Unicode name words, seed %llu), %s token counts%s",
+                          (unsigned long long)ps->seed,
+                          tok ? "exact" : "approximate (ceil(bytes/4), no tokenizer)",
+                          tok && !ps->additive ? ", each prompt re-encoded" : "");
         }
     }
     tokenizer_session_free(s);

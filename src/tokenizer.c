@@ -44,7 +44,7 @@ struct span {
 
 struct tokenizer_session {
     const struct tokenizer *tok;
-    struct buf clean;     /* the input with invalid UTF-8 repaired */
+    struct buf clean; /* the input with invalid UTF-8 repaired */
     struct buf normalized, norm_tmp;
     struct buf scratch[MAX_PRE_DEPTH];
     struct span *spans[MAX_PRE_DEPTH];
@@ -120,7 +120,8 @@ static bool cache_get(struct tokenizer_session *s, const char *w, size_t len, ui
         struct cache_slot *c = &s->cache[i];
         if (!c->hash)
             return false;
-        if (c->hash == h && c->key_len == len && memcmp(s->cache_keys.data + c->key_off, w, len) == 0) {
+        if (c->hash == h && c->key_len == len &&
+            memcmp(s->cache_keys.data + c->key_off, w, len) == 0) {
             for (uint16_t k = 0; k < c->ids_len; k++)
                 token_ids_push(out, s->cache_ids.v[c->ids_off + k]);
             return true;
@@ -337,9 +338,7 @@ static void emit_split(struct tokenizer_session *s, size_t depth, const char *te
     size_t m = 0;
     bool previous = false;
     switch (behavior) {
-    case SPLIT_ISOLATED:
-        m = n;
-        break;
+    case SPLIT_ISOLATED: m = n; break;
     case SPLIT_REMOVED:
         for (size_t i = 0; i < n; i++) {
             if (!sp[i].is_match)
@@ -492,8 +491,8 @@ static void pretokenize(struct tokenizer_session *s, size_t depth, const char *t
     case PRE_METASPACE: {
         struct buf *b = &s->scratch[depth];
         buf_clear(b);
-        bool starts = len >= st->replacement_len &&
-                      memcmp(text, st->replacement, st->replacement_len) == 0;
+        bool starts =
+            len >= st->replacement_len && memcmp(text, st->replacement, st->replacement_len) == 0;
         bool prepend = st->prepend == PREPEND_ALWAYS || (st->prepend == PREPEND_FIRST && at_start);
         /* HF tests the text after replacing spaces: a leading space counts. */
         if (prepend && !starts && !(len > 0 && text[0] == ' '))
@@ -523,7 +522,7 @@ static void pretokenize(struct tokenizer_session *s, size_t depth, const char *t
 /* --- normalizers and added tokens ------------------------------------------------ */
 
 void tok_normalize(const struct tokenizer *t, const char *text, size_t len, struct buf *out,
-                  struct buf *tmp)
+                   struct buf *tmp)
 {
     struct buf *cur = out;
     buf_clear(cur);
@@ -532,9 +531,7 @@ void tok_normalize(const struct tokenizer *t, const char *text, size_t len, stru
         const struct norm_step *st = &t->norm[k];
         buf_clear(tmp);
         switch (st->kind) {
-        case NORM_UNICODE:
-            unicode_normalize(st->form, cur->data, cur->len, tmp);
-            break;
+        case NORM_UNICODE: unicode_normalize(st->form, cur->data, cur->len, tmp); break;
         case NORM_PREPEND:
             if (cur->len)
                 buf_append(tmp, st->a, st->alen);
@@ -769,9 +766,7 @@ static void replace_all(struct buf *tk, const char *pat, size_t plen, const char
 static void decode_step(const struct dec_step *st, struct strlist *l)
 {
     switch (st->kind) {
-    case DEC_BYTE_LEVEL:
-        decode_byte_level(l);
-        return;
+    case DEC_BYTE_LEVEL: decode_byte_level(l); return;
     case DEC_RAW_BYTES: {
         struct buf all = {0};
         for (size_t i = 0; i < l->len; i++)

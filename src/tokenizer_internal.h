@@ -36,7 +36,11 @@ struct added_token {
     bool special, normalized, lstrip, rstrip, single_word;
 };
 
-enum norm_kind { NORM_UNICODE, NORM_PREPEND, NORM_REPLACE };
+enum norm_kind {
+    NORM_UNICODE,
+    NORM_PREPEND,
+    NORM_REPLACE
+};
 struct norm_step {
     enum norm_kind kind;
     enum unicode_form form;
@@ -53,8 +57,17 @@ enum split_behavior {
     SPLIT_MERGED_WITH_NEXT,
     SPLIT_CONTIGUOUS,
 };
-enum pre_kind { PRE_SPLIT, PRE_BYTE_LEVEL, PRE_METASPACE, PRE_DIGITS };
-enum prepend_scheme { PREPEND_ALWAYS, PREPEND_FIRST, PREPEND_NEVER };
+enum pre_kind {
+    PRE_SPLIT,
+    PRE_BYTE_LEVEL,
+    PRE_METASPACE,
+    PRE_DIGITS
+};
+enum prepend_scheme {
+    PREPEND_ALWAYS,
+    PREPEND_FIRST,
+    PREPEND_NEVER
+};
 struct pre_step {
     enum pre_kind kind;
     enum split_behavior behavior;
@@ -65,8 +78,8 @@ struct pre_step {
     char replacement[8];              /* Metaspace, UTF-8 */
     size_t replacement_len;
     enum prepend_scheme prepend;
-    bool split;       /* Metaspace */
-    bool individual;  /* Digits */
+    bool split;      /* Metaspace */
+    bool individual; /* Digits */
 };
 
 enum dec_kind {
@@ -98,8 +111,8 @@ struct tokenizer {
     char *keys;
 
     struct mergemap merges;
-    bool byte_level;         /* BPE over bytes (ByteLevel pre-tokenizer) */
-    uint32_t byte_ids[256];  /* byte_level: the id of each single byte */
+    bool byte_level;        /* BPE over bytes (ByteLevel pre-tokenizer) */
+    uint32_t byte_ids[256]; /* byte_level: the id of each single byte */
     bool byte_fallback;
     uint32_t fallback_ids[256]; /* "<0xAB>" ids, NO_TOKEN if missing */
     uint32_t unk_id;            /* NO_TOKEN: none */
@@ -107,7 +120,7 @@ struct tokenizer {
 
     struct added_token *added;
     size_t n_added;
-    bool *is_special; /* per id */
+    bool *is_special;                 /* per id */
     uint8_t added_first_byte[2][256]; /* [normalized][byte] -> some token starts with it */
 
     struct norm_step *norm;

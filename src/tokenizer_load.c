@@ -118,9 +118,10 @@ static bool expect(struct scan *s, char c)
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                               : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 static bool read_hex4(struct scan *s, uint32_t *v)
@@ -258,7 +259,7 @@ struct loader {
     struct scan vocab_span, merges_span;
     bool have_vocab, have_merges;
     char *unk_token; /* owned */
-    bool *in_vocab; /* per id: named by model.vocab (not only by added_tokens) */
+    bool *in_vocab;  /* per id: named by model.vocab (not only by added_tokens) */
 };
 
 static bool failf(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -309,7 +310,8 @@ int tok_byte_of_char(uint32_t cp)
         return -1;
     int n = (int)(cp - 0x100);
     for (int b = 0; b < 256; b++) {
-        bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+        bool printable =
+            (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
         if (!printable && n-- == 0)
             return b;
     }
@@ -436,8 +438,9 @@ static bool add_normalizer(struct loader *ld, const cJSON *n)
         st.b = xstrdup(content);
         st.blen = strlen(content);
     } else {
-        return failf(ld, "normalizer %s is not supported (supported: NFC, NFD, NFKC, NFKD, "
-                         "Prepend, Replace, Sequence)",
+        return failf(ld,
+                     "normalizer %s is not supported (supported: NFC, NFD, NFKC, NFKD, "
+                     "Prepend, Replace, Sequence)",
                      type);
     }
     t->norm = xrealloc(t->norm, (t->n_norm + 1) * sizeof *t->norm);
@@ -498,8 +501,9 @@ static bool add_pre_tokenizer(struct loader *ld, const cJSON *n)
         return handled == 1;
     const char *type = jtype(n);
     if (t->byte_level)
-        return failf(ld, "pre_tokenizer %s after ByteLevel is not supported (ByteLevel must be "
-                         "the last pre-tokenizer)",
+        return failf(ld,
+                     "pre_tokenizer %s after ByteLevel is not supported (ByteLevel must be "
+                     "the last pre-tokenizer)",
                      type);
     struct pre_step st = {0};
     if (strcmp(type, "Split") == 0) {
@@ -548,8 +552,9 @@ static bool add_pre_tokenizer(struct loader *ld, const cJSON *n)
         st.kind = PRE_DIGITS;
         st.individual = jbool(n, "individual_digits", false);
     } else {
-        return failf(ld, "pre_tokenizer %s is not supported (supported: Split, ByteLevel, "
-                         "Metaspace, Digits, Sequence)",
+        return failf(ld,
+                     "pre_tokenizer %s is not supported (supported: Split, ByteLevel, "
+                     "Metaspace, Digits, Sequence)",
                      type);
     }
     t->pre = xrealloc(t->pre, (t->n_pre + 1) * sizeof *t->pre);
@@ -606,8 +611,9 @@ static bool add_decoder(struct loader *ld, const cJSON *n)
         st.b = xstrdup(content);
         st.blen = strlen(content);
     } else {
-        return failf(ld, "decoder %s is not supported (supported: ByteLevel, Metaspace, "
-                         "ByteFallback, Fuse, Strip, Replace, Sequence)",
+        return failf(ld,
+                     "decoder %s is not supported (supported: ByteLevel, Metaspace, "
+                     "ByteFallback, Fuse, Strip, Replace, Sequence)",
                      type);
     }
     t->dec = xrealloc(t->dec, (t->n_dec + 1) * sizeof *t->dec);
@@ -641,8 +647,9 @@ static bool add_post_processor(struct loader *ld, const cJSON *n)
         return true;
     }
     if (strcmp(type, "TemplateProcessing") != 0)
-        return failf(ld, "post_processor %s is not supported (supported: TemplateProcessing, "
-                         "ByteLevel, RobertaProcessing, BertProcessing, Sequence)",
+        return failf(ld,
+                     "post_processor %s is not supported (supported: TemplateProcessing, "
+                     "ByteLevel, RobertaProcessing, BertProcessing, Sequence)",
                      type);
     const cJSON *specials = cJSON_GetObjectItemCaseSensitive(n, "special_tokens");
     bool after = false, seen_a = false;
@@ -884,7 +891,8 @@ static bool add_merge(struct loader *ld, const char *a, size_t alen, const char 
         ic = strmap_get(&t->vocab, tmp->data, tmp->len);
     }
     if (ia == NO_TOKEN || ib == NO_TOKEN || ic == NO_TOKEN)
-        return failf(ld, "merge %u (\"%.*s\" + \"%.*s\") uses a token that is not in the vocabulary",
+        return failf(ld,
+                     "merge %u (\"%.*s\" + \"%.*s\") uses a token that is not in the vocabulary",
                      rank, (int)alen, a, (int)blen, b);
     mergemap_put(&t->merges, ia, ib, rank, ic);
     return true;
@@ -923,8 +931,8 @@ static bool scan_merges(struct loader *ld)
                 ok = failf(ld, "model.merges[%u] is not a pair of strings", rank);
                 goto done;
             }
-            ok = add_merge(ld, a.data ? a.data : "", a.len, b.data ? b.data : "", b.len, rank,
-                           &tmp, table);
+            ok = add_merge(ld, a.data ? a.data : "", a.len, b.data ? b.data : "", b.len, rank, &tmp,
+                           table);
         } else {
             if (!scan_string(&s, &a)) {
                 ok = failf(ld, "model.merges[%u] is not a string", rank);
@@ -1036,9 +1044,25 @@ static cJSON *parse_span(struct loader *ld, const char *start, const char *end, 
 /* The special tokens of tekken files that do not list their own (versions
  * up to v7), as mistral-common's Tekkenizer.DEPRECATED_SPECIAL_TOKENS. */
 static const char *const tekken_default_specials[] = {
-    "<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[AVAILABLE_TOOLS]", "[/AVAILABLE_TOOLS]",
-    "[TOOL_RESULTS]", "[/TOOL_RESULTS]", "[TOOL_CALLS]", "[IMG]", "<pad>", "[IMG_BREAK]",
-    "[IMG_END]", "[PREFIX]", "[MIDDLE]", "[SUFFIX]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]",
+    "<unk>",
+    "<s>",
+    "</s>",
+    "[INST]",
+    "[/INST]",
+    "[AVAILABLE_TOOLS]",
+    "[/AVAILABLE_TOOLS]",
+    "[TOOL_RESULTS]",
+    "[/TOOL_RESULTS]",
+    "[TOOL_CALLS]",
+    "[IMG]",
+    "<pad>",
+    "[IMG_BREAK]",
+    "[IMG_END]",
+    "[PREFIX]",
+    "[MIDDLE]",
+    "[SUFFIX]",
+    "[SYSTEM_PROMPT]",
+    "[/SYSTEM_PROMPT]",
     "[TOOL_CONTENT]",
 };
 
@@ -1201,7 +1225,8 @@ static bool tekken_load(struct loader *ld, const char *json, size_t len)
             failf(ld, "vocab[%u] is not {rank, token_bytes (base64), token_str}", i);
             goto done;
         }
-        if (rank != (long)i || bytes.len == 0 || (i < 256 && (bytes.len != 1 || (unsigned char)bytes.data[0] != i))) {
+        if (rank != (long)i || bytes.len == 0 ||
+            (i < 256 && (bytes.len != 1 || (unsigned char)bytes.data[0] != i))) {
             failf(ld, "vocab[%u] has rank %ld or bytes that do not fit it", i, rank);
             goto done;
         }
@@ -1242,7 +1267,7 @@ static bool tekken_load(struct loader *ld, const char *json, size_t len)
     t->pre = xcalloc(1, sizeof *t->pre);
     t->pre[0] = st;
     t->n_pre = 1;
-    t->byte_level = true; /* raw bytes, no byte-level alphabet */
+    t->byte_level = true;    /* raw bytes, no byte-level alphabet */
     t->ignore_merges = true; /* tiktoken takes a piece that is a token whole */
     t->has_decoder = true;
     t->dec = xcalloc(1, sizeof *t->dec);
@@ -1356,10 +1381,10 @@ static struct tokenizer *load_hf(struct loader *ld, const char *json, size_t len
         mergemap_init(&ld->tok->merges, 1);
     if (!finish_model(ld))
         goto fail;
-    ld->tok->description = xasprintf(
-        "%s: BPE%s%s, %u tokens, %zu merges, %zu added tokens", ld->name,
-        ld->tok->byte_level ? " (byte-level)" : "", ld->tok->byte_fallback ? " (byte fallback)" : "",
-        ld->tok->vocab_size, ld->tok->merges.count, ld->tok->n_added);
+    ld->tok->description = xasprintf("%s: BPE%s%s, %u tokens, %zu merges, %zu added tokens",
+                                     ld->name, ld->tok->byte_level ? " (byte-level)" : "",
+                                     ld->tok->byte_fallback ? " (byte fallback)" : "",
+                                     ld->tok->vocab_size, ld->tok->merges.count, ld->tok->n_added);
     return ld->tok;
 fail:
     buf_free(&key);
@@ -1373,8 +1398,8 @@ struct tokenizer *tokenizer_load_memory(const char *json, size_t len, const char
     buf_clear(err);
     /* tekken.json: {"config": {...,"pattern": ...}, "vocab": [...], ...} */
     struct scan head = {json, json + len};
-    bool tekken = expect(&head, '{') && expect(&head, '"') &&
-                  (size_t)(head.end - head.p) > 7 && memcmp(head.p, "config\"", 7) == 0;
+    bool tekken = expect(&head, '{') && expect(&head, '"') && (size_t)(head.end - head.p) > 7 &&
+                  memcmp(head.p, "config\"", 7) == 0;
     struct tokenizer *t = NULL;
     if (tekken) {
         if (tekken_load(&ld, json, len))
@@ -1416,8 +1441,9 @@ struct tokenizer *tokenizer_load(const char *path, struct buf *err)
                 free(p);
         }
         if (!file) {
-            buf_printf(err, "%s holds neither tokenizer.json nor tekken.json (fetch one with "
-                            "'llmsweep fetch-tokenizer REPO --out %s')",
+            buf_printf(err,
+                       "%s holds neither tokenizer.json nor tekken.json (fetch one with "
+                       "'llmsweep fetch-tokenizer REPO --out %s')",
                        path, path);
             return NULL;
         }

@@ -162,8 +162,8 @@ static void cps_push(struct cps *c, uint32_t cp)
     c->v[c->len++] = cp;
 }
 
-static const struct unicode_decomposition *find_decomposition(
-    const struct unicode_decomposition *table, size_t count, uint32_t cp)
+static const struct unicode_decomposition *
+find_decomposition(const struct unicode_decomposition *table, size_t count, uint32_t cp)
 {
     size_t lo = 0, hi = count;
     while (lo < hi) {
@@ -251,8 +251,8 @@ static void canonical_compose(struct cps *c)
     for (size_t i = 1; i < c->len; i++) {
         uint32_t cp = c->v[i];
         int cls = unicode_ccc(cp);
-        uint32_t composite = last_class < cls || last_class == 0 ? compose_pair(c->v[starter], cp)
-                                                                 : 0;
+        uint32_t composite =
+            last_class < cls || last_class == 0 ? compose_pair(c->v[starter], cp) : 0;
         if (composite && (last_class < cls || last_class == 0)) {
             c->v[starter] = composite;
             continue;

@@ -20,12 +20,14 @@
 #include "util.h"
 
 /* General categories, in the order the generator numbers them. */
+// clang-format off
 enum unicode_category {
     UC_Cn, UC_Lu, UC_Ll, UC_Lt, UC_Lm, UC_Lo, UC_Mn, UC_Mc, UC_Me, UC_Nd,
     UC_Nl, UC_No, UC_Pc, UC_Pd, UC_Ps, UC_Pe, UC_Pi, UC_Pf, UC_Po, UC_Sm,
     UC_Sc, UC_Sk, UC_So, UC_Zs, UC_Zl, UC_Zp, UC_Cc, UC_Cf, UC_Cs, UC_Co,
     UC_COUNT
 };
+// clang-format on
 
 #define UNICODE_PROP_CATEGORY 0x1f
 #define UNICODE_PROP_WHITE_SPACE 0x20
@@ -133,7 +135,12 @@ size_t utf8_valid_prefix(const char *s, size_t len);
 void utf8_append_lossy(struct buf *out, const char *s, size_t len);
 
 /* --- normalization (UAX #15) ------------------------------------------- */
-enum unicode_form { UNICODE_NFC, UNICODE_NFD, UNICODE_NFKC, UNICODE_NFKD };
+enum unicode_form {
+    UNICODE_NFC,
+    UNICODE_NFD,
+    UNICODE_NFKC,
+    UNICODE_NFKD
+};
 /* Appends the normalization of valid UTF-8 text to out. Text whose code
  * points are all outside UNICODE_PROP_NORM is copied as is. */
 void unicode_normalize(enum unicode_form form, const char *text, size_t len, struct buf *out);

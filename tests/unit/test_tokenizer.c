@@ -12,11 +12,11 @@
 TEST(unicode_categories_from_the_ucd)
 {
     CHECK_EQ_INT(unicode_category('A'), UC_Lu);
-    CHECK_EQ_INT(unicode_category(0xE9), UC_Ll);     /* é */
-    CHECK_EQ_INT(unicode_category(0x0663), UC_Nd);   /* ARABIC-INDIC DIGIT THREE */
-    CHECK_EQ_INT(unicode_category(0x4E00), UC_Lo);   /* CJK, from a First/Last range */
+    CHECK_EQ_INT(unicode_category(0xE9), UC_Ll);   /* é */
+    CHECK_EQ_INT(unicode_category(0x0663), UC_Nd); /* ARABIC-INDIC DIGIT THREE */
+    CHECK_EQ_INT(unicode_category(0x4E00), UC_Lo); /* CJK, from a First/Last range */
     CHECK_EQ_INT(unicode_category(0x0301), UC_Mn);
-    CHECK_EQ_INT(unicode_category(0x1F600), UC_So);  /* emoji */
+    CHECK_EQ_INT(unicode_category(0x1F600), UC_So); /* emoji */
     CHECK_EQ_INT(unicode_category(0x10FFFF), UC_Cn);
     CHECK(unicode_is_space(0x3000) && unicode_is_space(0x85) && unicode_is_space('\t'));
     CHECK(!unicode_is_space(0x200B)); /* ZERO WIDTH SPACE is not White_Space */
@@ -104,8 +104,8 @@ TEST(regex_llama3_pattern_splits_like_oniguruma)
 
 TEST(regex_refuses_what_it_cannot_do)
 {
-    static const char *const bad[] = {"(a)\\1", "^x", "a*?", "(ab)+", "\\p{Greek}", "[[:alpha:]]",
-                                      "(?<name>x)"};
+    static const char *const bad[] = {"(a)\\1",     "^x",          "a*?",       "(ab)+",
+                                      "\\p{Greek}", "[[:alpha:]]", "(?<name>x)"};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         struct buf err = {0};
         struct pretok_regex *rx = pretok_regex_compile(bad[i], strlen(bad[i]), &err);
@@ -124,7 +124,8 @@ static const char tiny_json[] =
     "\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":"
     "\"<s>\"}},{\"Sequence\":{\"id\":\"A\"}}],\"special_tokens\":{\"<s>\":{\"ids\":[6]}}},"
     "\"decoder\":{\"type\":\"ByteLevel\"},"
-    "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"c\":2,\"ab\":3,\"bc\":4,\"\\u0120\":5,"
+    "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"c\":2,\"ab\":3,\"bc\":4,\"\\u0120\":"
+    "5,"
     "\"abc\":7},\"merges\":[\"a b\",\"b c\",\"ab c\"]}}";
 
 TEST(tokenizer_merges_by_rank_and_adds_specials)
