@@ -136,6 +136,7 @@ def check_decode(ctx, tokenizer, id_lists, skip_special=False):
 
 def parity_suite(ctx, tokenizer):
     ids = check_parity(ctx, tokenizer)
+    check_parity(ctx, tokenizer, [training_text()[:60000]])  # one long text, cache warm
     check_parity(ctx, tokenizer, CORPUS[:12] + CORPUS[-12:], add_special=True)
     sample = [i for i in ids if i][::8]
     check_decode(ctx, tokenizer, sample)
