@@ -8,6 +8,7 @@
 #include <cJSON.h>
 
 #include "commands.h"
+#include "hub.h"
 #include "prompts.h"
 
 static const struct cli_option options[] = {
@@ -77,7 +78,15 @@ static int run_prompts(const struct cli_args *args)
     struct buf err = {0};
     struct tokenizer *tok = NULL;
     const char *path = cli_get(args, "tokenizer");
-    if (path && !(tok = tokenizer_load(path, &err))) {
+    if (path) {
+        char *file, *repo, *revision;
+        hub_split_tokenizer_arg(path, &file, &repo, &revision);
+        tok = hub_load_tokenizer(file, repo, revision, NULL, &err);
+        free(file);
+        free(repo);
+        free(revision);
+    }
+    if (path && !tok) {
         cli_error("%s", err.data);
         buf_free(&err);
         return EXIT_USAGE;

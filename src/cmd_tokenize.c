@@ -7,11 +7,12 @@
 #include <string.h>
 
 #include "commands.h"
+#include "hub.h"
 #include "tokenizer.h"
 
 static const struct cli_option options[] = {
-    {"tokenizer", 't', "FILE", "tokenizer.json, tekken.json, or a folder holding one (required)",
-     false},
+    {"tokenizer", 't', "FILE|REPO[@REV]",
+     "tokenizer.json, tekken.json, a folder holding one, or a Hub repo (required)", false},
     {"text", 0, "TEXT", "the text to encode (or, with --decode, a JSON array of ids)", false},
     {"file", 'f', "FILE", "read the text (or the ids) from FILE; '-' is standard input", false},
     {"decode", 'd', NULL, "decode a JSON array of ids to text instead", false},
@@ -152,7 +153,12 @@ static int run_tokenize(const struct cli_args *args)
         buf_puts(&input, text);
 
     int64_t t0 = now_ns();
-    struct tokenizer *tok = tokenizer_load(path, &err);
+    char *tok_path, *repo, *revision;
+    hub_split_tokenizer_arg(path, &tok_path, &repo, &revision);
+    struct tokenizer *tok = hub_load_tokenizer(tok_path, repo, revision, NULL, &err);
+    free(tok_path);
+    free(repo);
+    free(revision);
     if (!tok) {
         cli_error("%s", err.data);
         buf_free(&err);

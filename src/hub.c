@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tokenizer.h"
 
 static const char *const hub_files[] = {"tokenizer.json", "tokenizer_config.json", "tekken.json"};
 
@@ -444,4 +445,47 @@ char *hub_fetch_tokenizer(const struct hub_options *o, const char *repo, const c
     download_free(&d);
     free(cache);
     return result;
+}
+
+struct tokenizer *hub_load_tokenizer(const char *path, const char *repo, const char *revision,
+                                     char **source, struct buf *err)
+{
+    buf_clear(err);
+    if (source)
+        *source = NULL;
+    if (path) {
+        struct tokenizer *tok = tokenizer_load(path, err);
+        if (tok && source)
+            *source = xstrdup(path);
+        return tok;
+    }
+    if (!repo)
+        return NULL;
+    struct hub_options o;
+    struct tokenizer *tok = NULL;
+    if (hub_options_from_env(&o, NULL, err)) {
+        char *dir = hub_fetch_tokenizer(&o, repo, revision, NULL, err);
+        if (dir)
+            tok = tokenizer_load(dir, err);
+        if (tok && source)
+            *source = xasprintf("%s@%s", repo, revision && *revision ? revision : "main");
+        free(dir);
+    }
+    hub_options_free(&o);
+    return tok;
+}
+
+void hub_split_tokenizer_arg(const char *arg, char **path, char **repo, char **revision)
+{
+    struct stat st;
+    *path = *repo = *revision = NULL;
+    const char *at = strchr(arg, '@');
+    char *name = at ? xstrndup(arg, (size_t)(at - arg)) : xstrdup(arg);
+    if (stat(arg, &st) != 0 && hub_repo_valid(name)) {
+        *repo = name;
+        *revision = at && at[1] ? xstrdup(at + 1) : NULL;
+        return;
+    }
+    free(name);
+    *path = xstrdup(arg);
 }

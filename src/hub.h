@@ -60,7 +60,20 @@ void hub_options_free(struct hub_options *o);
 char *hub_fetch_tokenizer(const struct hub_options *o, const char *repo, const char *revision,
                           const char *out_dir, struct buf *err);
 
-/* True for "org/name" (letters, digits, '-', '_', '.'; no "..") . */
+/* True for "org/name" (letters, digits, '-', '_', '.'; no ".."). */
 bool hub_repo_valid(const char *repo);
+
+struct tokenizer;
+/* The tokenizer a spec names (spec->tokenizer): `path` is loaded as it is;
+ * else `repo` at `revision` is fetched through the cache (options from the
+ * environment, as above) and loaded. Neither: NULL with err empty. On
+ * failure NULL with one line in err. *source (if not NULL) gets a label
+ * for results: the path, or "REPO@REVISION" (free it). */
+struct tokenizer *hub_load_tokenizer(const char *path, const char *repo, const char *revision,
+                                     char **source, struct buf *err);
+/* For a --tokenizer FILE|REPO[@REV] option: an existing file or folder is a
+ * path; else "org/name[@rev]" is a repo; anything else is a path (whose
+ * load then fails with the file's name). Out strings are malloc'd or NULL. */
+void hub_split_tokenizer_arg(const char *arg, char **path, char **repo, char **revision);
 
 #endif

@@ -191,3 +191,13 @@ def test_fetch_tekken_only_repo(ctx):
     got = ctx.llmsweep("tokenize", "--tokenizer", tekken, "--lines", "--file", "-",
                        input="".join(json.dumps(t) + "\n" for t in texts))
     assert [json.loads(w) for w in want] == [json.loads(g) for g in got.stdout.splitlines()], (want, got.stdout)
+
+
+def test_tokenize_takes_a_hub_repo(ctx):
+    hub, _, log, _ = start_hub(ctx)
+    r = ctx.llmsweep("tokenize", "--tokenizer", "org/open@v1", "--text", "abab", env=env_for(ctx, hub))
+    assert r.returncode == 0 and json.loads(r.stdout) == [2, 2], r.stdout + r.stderr
+    assert any("/org/open/resolve/v1/tokenizer.json" in q["path"] for q in requests(log))
+    r = ctx.llmsweep("tokenize", "--tokenizer", "org/open@v2", "--text", "abab",
+                     env=env_for(ctx, hub, HF_HUB_OFFLINE="1"))
+    assert r.returncode == 2 and "not in the cache" in r.stderr, r.stderr
