@@ -291,3 +291,40 @@ TEST(results_load_guidellm_reference_file)
     }
     results_free(&r);
 }
+
+/* Every truncation and a few thousand byte changes of a valid file: the
+ * loader either succeeds or names the file in one line, never crashes (a
+ * crash or a sanitizer trap fails this test in its own process). */
+TEST(results_load_survives_damage)
+{
+    size_t len = strlen(era_c);
+    char *text = malloc(len + 1);
+    char name[64];
+    uint64_t x = 7;
+    int loaded = 0, refused = 0;
+    for (size_t i = 0; i < len + 3000; i++) {
+        memcpy(text, era_c, len + 1);
+        if (i < len) {
+            text[i] = '\0'; /* truncated at i */
+        } else {
+            for (int k = 0; k < 3; k++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                text[(x >> 33) % len] = "{}[]\",:0-9.eE tnfu\\"[(x >> 20) % 20];
+            }
+        }
+        snprintf(name, sizeof name, "damaged-%zu.json", i % 7);
+        struct results r;
+        struct buf err = {0};
+        if (results_load(write_fixture(name, text), &r, &err)) {
+            loaded++;
+            results_free(&r);
+        } else {
+            refused++;
+            CHECK(err.data && strstr(err.data, name) && !strchr(err.data, '\n'));
+        }
+        buf_free(&err);
+    }
+    CHECK(refused > (int)len);
+    CHECK(loaded > 0);
+    free(text);
+}
