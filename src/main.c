@@ -11,8 +11,13 @@
 
 static const struct cli_command *const commands[] = {
     &cmd_fetch,
+    &cmd_publish,
     &cmd_report,
+    &cmd_run,
+    &cmd_specs,
+    &cmd_validate,
     &cmd_version,
+    &cmd_wait,
 };
 
 static void print_usage(FILE *out)

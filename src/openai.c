@@ -1,0 +1,315 @@
+#include "openai.h"
+
+#include <cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *openai_path(enum api_kind api)
+{
+    return api == API_CHAT ? "/chat/completions" : "/completions";
+}
+
+char *openai_request_body(enum api_kind api, const char *model, const char *prompt,
+                          int max_output_tokens, const char *extra_body, struct buf *err)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "model", model);
+    if (api == API_CHAT) {
+        cJSON *messages = cJSON_AddArrayToObject(body, "messages");
+        cJSON *message = cJSON_CreateObject();
+        cJSON_AddStringToObject(message, "role", "user");
+        cJSON_AddStringToObject(message, "content", prompt);
+        cJSON_AddItemToArray(messages, message);
+        cJSON_AddNumberToObject(body, "max_completion_tokens", max_output_tokens);
+    } else {
+        cJSON_AddStringToObject(body, "prompt", prompt);
+        cJSON_AddNumberToObject(body, "max_tokens", max_output_tokens);
+    }
+    /* vLLM stops at EOS otherwise, and the output length would be the
+     * model's choice instead of the spec's. */
+    cJSON_AddBoolToObject(body, "ignore_eos", true);
+    cJSON_AddBoolToObject(body, "stream", true);
+    cJSON *stream_options = cJSON_AddObjectToObject(body, "stream_options");
+    cJSON_AddBoolToObject(stream_options, "include_usage", true);
+
+    if (extra_body) {
+        cJSON *extra = cJSON_Parse(extra_body);
+        if (!cJSON_IsObject(extra)) {
+            buf_printf(err, "extra request body fields must be a JSON object, got: %.60s",
+                       extra_body);
+            cJSON_Delete(extra);
+            cJSON_Delete(body);
+            return NULL;
+        }
+        for (cJSON *field = extra->child; field; field = field->next) {
+            cJSON_DeleteItemFromObjectCaseSensitive(body, field->string);
+            cJSON_AddItemToObject(body, field->string, cJSON_Duplicate(field, true));
+        }
+        cJSON_Delete(extra);
+    }
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (!text) {
+        buf_puts(err, "out of memory printing a request body");
+        return NULL;
+    }
+    return text;
+}
+
+/* --- SSE ----------------------------------------------------------------- */
+
+void sse_init(struct sse_parser *p)
+{
+    *p = (struct sse_parser){0};
+}
+
+void sse_reset(struct sse_parser *p)
+{
+    buf_clear(&p->line);
+    buf_clear(&p->data);
+    p->have_data = false;
+    p->last_was_cr = false;
+    p->bad_line[0] = '\0';
+}
+
+void sse_free(struct sse_parser *p)
+{
+    buf_free(&p->line);
+    buf_free(&p->data);
+}
+
+static bool field_is(const char *line, size_t len, const char *name, const char **value,
+                     size_t *value_len)
+{
+    size_t n = strlen(name);
+    if (len < n || memcmp(line, name, n) != 0)
+        return false;
+    if (len == n) { /* "data" alone: a field with an empty value */
+        *value = line + n;
+        *value_len = 0;
+        return true;
+    }
+    if (line[n] != ':')
+        return false;
+    const char *v = line + n + 1;
+    size_t vlen = len - n - 1;
+    if (vlen && *v == ' ') {
+        v++;
+        vlen--;
+    }
+    *value = v;
+    *value_len = vlen;
+    return true;
+}
+
+/* One complete line. Returns false to stop (malformed, or the callback
+ * asked to stop: *stopped tells which). */
+static bool take_line(struct sse_parser *p, const char *line, size_t len, sse_event_fn *on_event,
+                      void *ctx, bool *stopped)
+{
+    if (len == 0) { /* blank line: dispatch */
+        if (!p->have_data)
+            return true;
+        p->have_data = false;
+        bool go_on = on_event(ctx, p->data.data, p->data.len);
+        buf_clear(&p->data);
+        if (!go_on)
+            *stopped = true;
+        return go_on;
+    }
+    if (line[0] == ':')
+        return true; /* comment (keep-alive pings) */
+    const char *value;
+    size_t value_len;
+    if (field_is(line, len, "data", &value, &value_len)) {
+        if (p->have_data)
+            buf_putc(&p->data, '\n');
+        buf_append(&p->data, value, value_len);
+        p->have_data = true;
+        return true;
+    }
+    if (field_is(line, len, "event", &value, &value_len) ||
+        field_is(line, len, "id", &value, &value_len) ||
+        field_is(line, len, "retry", &value, &value_len))
+        return true;
+    size_t shown = len < sizeof p->bad_line - 1 ? len : sizeof p->bad_line - 1;
+    memcpy(p->bad_line, line, shown);
+    p->bad_line[shown] = '\0';
+    return false;
+}
+
+enum sse_status sse_feed(struct sse_parser *p, const char *bytes, size_t n, sse_event_fn *on_event,
+                         void *ctx)
+{
+    size_t i = 0;
+    if (p->last_was_cr && n > 0 && bytes[0] == '\n')
+        i = 1;
+    p->last_was_cr = false;
+    while (i < n) {
+        const char *start = bytes + i;
+        size_t rest = n - i;
+        const char *nl = memchr(start, '\n', rest);
+        const char *cr = memchr(start, '\r', nl ? (size_t)(nl - start) : rest);
+        const char *end = cr ? cr : nl;
+        if (!end) { /* no line end yet: keep the fragment */
+            buf_append(&p->line, start, rest);
+            break;
+        }
+        const char *line = start;
+        size_t len = (size_t)(end - start);
+        if (p->line.len) { /* completes a line begun in an earlier call */
+            buf_append(&p->line, start, len);
+            line = p->line.data;
+            len = p->line.len;
+        }
+        bool stopped = false;
+        bool ok = take_line(p, line, len, on_event, ctx, &stopped);
+        buf_clear(&p->line);
+        if (!ok)
+            return stopped ? SSE_OK : SSE_MALFORMED;
+        i = (size_t)(end - bytes) + 1;
+        if (end == cr) { /* CRLF counts as one line end */
+            if (i < n && bytes[i] == '\n')
+                i++;
+            else if (i == n)
+                p->last_was_cr = true;
+        }
+    }
+    return SSE_OK;
+}
+
+/* --- events -------------------------------------------------------------- */
+
+static const cJSON *nonempty_string(const cJSON *obj, const char *key)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(s) && s->valuestring[0] ? s : NULL;
+}
+
+static char *message_of(const cJSON *doc)
+{
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(doc, "error");
+    const cJSON *msg = NULL;
+    if (cJSON_IsObject(error))
+        msg = cJSON_GetObjectItemCaseSensitive(error, "message");
+    else if (cJSON_IsString(error))
+        msg = error;
+    if (!cJSON_IsString(msg))
+        msg = cJSON_GetObjectItemCaseSensitive(doc, "message");
+    return cJSON_IsString(msg) ? xstrdup(msg->valuestring) : NULL;
+}
+
+bool openai_parse_event(const char *data, size_t len, struct openai_event *out)
+{
+    *out = (struct openai_event){0};
+    if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
+        out->done = true;
+        return true;
+    }
+    cJSON *doc = cJSON_ParseWithLength(data, len);
+    if (!cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        return false;
+    }
+    out->doc = doc;
+    if (cJSON_GetObjectItemCaseSensitive(doc, "error")) {
+        out->error = message_of(doc);
+        if (!out->error)
+            out->error = xstrdup("the server sent an error event without a message");
+        return true;
+    }
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(doc, "choices");
+    const cJSON *choice = cJSON_IsArray(choices) ? cJSON_GetArrayItem(choices, 0) : NULL;
+    if (cJSON_IsObject(choice)) {
+        const cJSON *text = nonempty_string(choice, "text");
+        const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
+        if (!text && cJSON_IsObject(delta)) {
+            text = nonempty_string(delta, "content");
+            if (!text)
+                text = nonempty_string(delta, "reasoning_content");
+            if (!text)
+                text = nonempty_string(delta, "reasoning");
+        }
+        if (text) {
+            out->has_text = true;
+            out->text = text->valuestring;
+            out->text_len = strlen(text->valuestring);
+        }
+        const cJSON *finish = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
+        if (cJSON_IsString(finish)) {
+            strncpy(out->finish_reason, finish->valuestring, sizeof out->finish_reason - 1);
+        }
+    }
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
+    if (cJSON_IsObject(usage)) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
+        if (cJSON_IsNumber(p) && cJSON_IsNumber(c)) {
+            out->has_usage = true;
+            out->prompt_tokens = p->valueint;
+            out->completion_tokens = c->valueint;
+        }
+    }
+    return true;
+}
+
+void openai_event_free(struct openai_event *ev)
+{
+    cJSON_Delete(ev->doc);
+    free(ev->error);
+    *ev = (struct openai_event){0};
+}
+
+static void one_line(char *s, size_t max_len)
+{
+    size_t len = 0;
+    for (char *p = s; *p; p++, len++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+    }
+    while (len && s[len - 1] == ' ')
+        s[--len] = '\0';
+    if (len > max_len) {
+        s[max_len > 3 ? max_len - 3 : 0] = '\0';
+        strcat(s, "...");
+    }
+}
+
+char *openai_error_message(const char *body, size_t len, size_t max_len)
+{
+    char *msg = NULL;
+    cJSON *doc = len ? cJSON_ParseWithLength(body, len) : NULL;
+    if (cJSON_IsObject(doc))
+        msg = message_of(doc);
+    cJSON_Delete(doc);
+    if (!msg) {
+        /* Not JSON (a proxy's HTML or plain text): show its start. */
+        size_t take = len < 200 ? len : 200;
+        msg = take ? xstrndup(body, take) : xstrdup("(empty body)");
+    }
+    one_line(msg, max_len);
+    return msg;
+}
+
+int openai_parse_models(const char *body, size_t len, char ***ids)
+{
+    *ids = NULL;
+    cJSON *doc = cJSON_ParseWithLength(body, len);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
+    if (!cJSON_IsArray(data)) {
+        cJSON_Delete(doc);
+        return -1;
+    }
+    int n = cJSON_GetArraySize(data);
+    *ids = xcalloc((size_t)n + 1, sizeof **ids);
+    int count = 0;
+    const cJSON *model;
+    cJSON_ArrayForEach(model, data)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(model, "id");
+        if (cJSON_IsString(id))
+            (*ids)[count++] = xstrdup(id->valuestring);
+    }
+    cJSON_Delete(doc);
+    return count;
+}

@@ -1,0 +1,70 @@
+#include "plan.h"
+
+#include <stdlib.h>
+
+static double resolve_window(double value, bool is_fraction, double duration_s)
+{
+    return is_fraction ? value * duration_s : value;
+}
+
+struct level_plan plan_level(const struct spec *spec, enum load_profile profile, double target)
+{
+    double duration = spec->load.duration_s;
+    struct level_plan level = {
+        .profile = profile,
+        .target = target,
+        .duration_s = duration,
+        .max_requests = spec->load.max_requests,
+        .warmup_s = resolve_window(spec->load.warmup, spec->load.warmup_is_fraction, duration),
+        .cooldown_s =
+            resolve_window(spec->load.cooldown, spec->load.cooldown_is_fraction, duration),
+        .max_error_rate = spec->load.max_error_rate,
+        .max_in_flight = PLAN_DEFAULT_MAX_IN_FLIGHT,
+        .request_timeout_s = spec->load.request_timeout_s,
+    };
+    if (profile == PROFILE_SYNCHRONOUS)
+        level.target = 1;
+    if (profile == PROFILE_THROUGHPUT && level.target < 1)
+        level.target = PLAN_DEFAULT_THROUGHPUT_STREAMS;
+    return level;
+}
+
+size_t plan_levels(const struct spec *spec, struct level_plan **out)
+{
+    enum load_profile profile = spec->load.profile;
+    if (profile == PROFILE_SWEEP) {
+        *out = xcalloc(2, sizeof **out);
+        double cap = spec->load.n_levels ? spec->load.levels[0] : 0;
+        (*out)[0] = plan_level(spec, PROFILE_SYNCHRONOUS, 1);
+        (*out)[1] = plan_level(spec, PROFILE_THROUGHPUT, cap);
+        return 2;
+    }
+    if (profile == PROFILE_SYNCHRONOUS) {
+        *out = xcalloc(1, sizeof **out);
+        (*out)[0] = plan_level(spec, PROFILE_SYNCHRONOUS, 1);
+        return 1;
+    }
+    size_t n = spec->load.n_levels;
+    *out = xcalloc(n ? n : 1, sizeof **out);
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = plan_level(spec, profile, spec->load.levels[i]);
+    return n;
+}
+
+size_t plan_sweep_rates(double sync_rate, double throughput_rate, int k, double *rates)
+{
+    if (k <= 0 || !(throughput_rate > sync_rate) || sync_rate <= 0)
+        return 0;
+    double step = (throughput_rate - sync_rate) / (k + 1);
+    for (int i = 0; i < k; i++)
+        rates[i] = sync_rate + step * (i + 1);
+    return (size_t)k;
+}
+
+double plan_total_seconds(const struct level_plan *levels, size_t n)
+{
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += levels[i].duration_s;
+    return total;
+}
