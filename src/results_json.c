@@ -260,7 +260,13 @@ static cJSON *run_json(const struct results *r, const struct spec *spec, const c
 {
     cJSON *o = cJSON_CreateObject();
     add_number(o, "format_version", 1);
-    add_string(o, "version", r->generator_version ? r->generator_version : LLMSWEEP_VERSION);
+    add_string(o, "version", LLMSWEEP_VERSION);
+    bool converted = r->format && strcmp(r->format, "llmsweep") != 0;
+    if (converted) { /* `report --json` of a GuideLLM file */
+        cJSON *from = cJSON_AddObjectToObject(o, "converted_from");
+        add_string(from, "format", r->format);
+        add_string(from, "version", r->generator_version);
+    }
     add_string(o, "run_id", r->run_id);
     add_string(o, "started_at", r->started_at);
     cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
@@ -284,9 +290,14 @@ static cJSON *run_json(const struct results *r, const struct spec *spec, const c
     add_positive(slo, "tpot_ms", r->slo.tpot_ms);
     add_positive(slo, "latency_s", r->slo.latency_s);
     add_string(o, "records", records);
+    /* Which TPOT the file holds: ours (vLLM's) or, converted, GuideLLM's. */
+    cJSON_AddBoolToObject(o, "guidellm_tpot", r->guidellm_tpot);
     cJSON *defs = cJSON_AddObjectToObject(o, "metric_definitions");
     for (int m = 0; m < METRIC_COUNT; m++)
-        cJSON_AddStringToObject(defs, metric_keys[m], metric_definitions[m]);
+        cJSON_AddStringToObject(defs, metric_keys[m],
+                                m == METRIC_TIME_PER_OUTPUT_TOKEN_MS && r->guidellm_tpot
+                                    ? "GuideLLM's TPOT, as converted from its file"
+                                    : metric_definitions[m]);
     return o;
 }
 

@@ -343,6 +343,7 @@ static void read_llmsweep_run(const cJSON *ext, struct results *out)
     out->tokenizer_source = dup_string(get(ext, "tokenizer_source"));
     out->token_counts_from = dup_string(get(ext, "token_counts_from"));
     out->interrupted = cJSON_IsTrue(get(ext, "interrupted"));
+    out->guidellm_tpot = cJSON_IsTrue(get(ext, "guidellm_tpot"));
     const cJSON *slo = get(ext, "slo");
     out->slo.ttft_ms = number_or(get(slo, "ttft_ms"), 0);
     out->slo.itl_ms = number_or(get(slo, "itl_ms"), 0);

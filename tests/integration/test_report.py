@@ -81,6 +81,10 @@ def test_reference_guidellm_03_file_rerenders(ctx):
     with open(html) as f:
         page = f.read()
     assert page.count("<svg") >= 8 and "example_model" in page
+    with open(conv) as f:
+        ext = json.load(f)["llmsweep"]
+    assert ext["converted_from"] == {"format": "guidellm-A", "version": None}, ext
+    assert ext["guidellm_tpot"] is True
     # The conversion reads back as the same numbers.
     r = ctx.llmsweep("report", conv, "--csv", ctx.path("b.csv"), "--quiet")
     assert r.returncode == 0, r.stderr
