@@ -6,6 +6,7 @@
 #include "cli.h"
 
 extern const struct cli_command cmd_fetch;
+extern const struct cli_command cmd_mock_server;
 extern const struct cli_command cmd_publish;
 extern const struct cli_command cmd_report;
 extern const struct cli_command cmd_run;

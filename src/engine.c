@@ -371,8 +371,6 @@ static void finish_request(struct worker *w, struct request *r, enum request_out
             struct http_failure failure;
             http_explain(r->easy, rc, r->errbuf, e->cfg.url, &e->cfg.http, &failure);
             rec->error = error_from_http(failure.cls);
-            if (failure.cls == HTTP_ERR_RESET && rec->n_chunks > 0)
-                rec->error = REQERR_STREAM_CUT;
             rec->error_message = xstrdup(failure.message);
         } else if (rec->http_status >= 400) {
             rec->error = REQERR_HTTP;

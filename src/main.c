@@ -11,6 +11,7 @@
 
 static const struct cli_command *const commands[] = {
     &cmd_fetch,
+    &cmd_mock_server,
     &cmd_publish,
     &cmd_report,
     &cmd_run,
