@@ -88,7 +88,9 @@ void console_table(const struct results *r, FILE *out);
 /* A level's short name: "c=5", "sync", "2.5 req/s", "max 64" (caller frees). */
 char *level_label(const struct level_summary *l);
 
-/* Writes `len` bytes to `path` atomically (see above). */
+/* Writes `len` bytes to `path` atomically (see above). A symbolic link
+ * stays a link (its target is replaced); a path that is not a regular file
+ * (/dev/null, /dev/stdout, a FIFO) is written in place, not replaced. */
 bool write_file_atomic(const char *path, const void *data, size_t len, struct buf *err);
 
 #endif

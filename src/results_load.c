@@ -431,7 +431,7 @@ static void line_column(const char *text, size_t offset, int *line, int *column)
 {
     *line = 1;
     *column = 1;
-    for (size_t i = 0; i < offset && text[i]; i++) {
+    for (size_t i = 0; i < offset; i++) {
         if (text[i] == '\n') {
             (*line)++;
             *column = 1;
@@ -441,23 +441,19 @@ static void line_column(const char *text, size_t offset, int *line, int *column)
     }
 }
 
-bool results_load(const char *path, struct results *out, struct buf *err)
+bool results_load_text(const char *name, const char *text, size_t len, struct results *out,
+                       struct buf *err)
 {
     memset(out, 0, sizeof *out);
-    struct loader ld = {.file = path, .err = err};
-    struct buf text = {0};
-    if (!read_file(path, &text)) {
-        buf_printf(err, "%s: cannot read: %s", path, strerror(errno));
-        return false;
-    }
+    struct loader ld = {.file = name, .err = err};
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text.data, text.len, &end, false);
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     bool ok;
     if (!root) {
-        size_t offset = end && end >= text.data ? (size_t)(end - text.data) : 0;
+        size_t offset = end && end >= text ? (size_t)(end - text) : 0;
         int line, column;
-        line_column(text.data, offset, &line, &column);
-        if (text.len == 0)
+        line_column(text, offset < len ? offset : len, &line, &column);
+        if (len == 0)
             ok = fail(&ld, NULL, "empty file (is a run still writing it?)");
         else
             ok = fail(&ld, NULL, "not valid JSON at line %d, column %d", line, column);
@@ -465,8 +461,20 @@ bool results_load(const char *path, struct results *out, struct buf *err)
         ok = load_tree(&ld, root, out);
     }
     cJSON_Delete(root);
-    buf_free(&text);
     if (!ok)
         results_free(out);
+    return ok;
+}
+
+bool results_load(const char *path, struct results *out, struct buf *err)
+{
+    memset(out, 0, sizeof *out);
+    struct buf text = {0};
+    if (!read_file(path, &text)) {
+        buf_printf(err, "%s: cannot read: %s", path, strerror(errno));
+        return false;
+    }
+    bool ok = results_load_text(path, text.data ? text.data : "", text.len, out, err);
+    buf_free(&text);
     return ok;
 }
