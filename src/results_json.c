@@ -148,9 +148,10 @@ static bool strategy_is(const char *strategy, const char *name)
     return strategy && strcmp(strategy, name) == 0;
 }
 
+/* A whole number of streams for GuideLLM's schema: 1 or more (and sane). */
 static int at_least_one(double v)
 {
-    return v >= 1 ? (int)(v + 0.5) : 1;
+    return v >= 1 ? (v < 1e9 ? (int)(v + 0.5) : 1000000000) : 1;
 }
 
 /* GuideLLM's profile object: the kind plus the list of levels it takes. */

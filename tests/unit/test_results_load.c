@@ -249,6 +249,13 @@ TEST(results_load_errors_name_the_field)
                 "\"request_latency\":{\"total\":{\"percentiles\":{\"p99\":[]}}}}}]}",
                 "request_latency.total.percentiles.p99: expected a number, got a list");
 
+    check_error(test_failures_, "count.json",
+                "{\"benchmarks\":[{\"metrics\":{\"request_totals\":{\"errored\":1e300}}}]}",
+                "benchmarks[0].metrics.request_totals.errored: 1e+300 is not a number of requests");
+    check_error(test_failures_, "negative.json",
+                "{\"benchmarks\":[{\"metrics\":{\"request_totals\":{\"successful\":-2}}}]}",
+                "request_totals.successful: -2 is not a number of requests");
+
     struct results r;
     struct buf err = {0};
     CHECK(!results_load("/nonexistent/benchmarks.json", &r, &err));
