@@ -4,7 +4,9 @@
  * file that loads is rendered by every writer (benchmarks.json, CSV, HTML,
  * summary, console table), as `llmsweep report` would, and the JSON written
  * must load again. Any crash, sanitizer report, leak, a failure that is not
- * exactly one line, or a summary over its size limit is a failure. */
+ * exactly one line, or a summary over its size limit is a failure.
+ * Corpus (tests/fuzz/corpus/results): the unit tests' hand-written files of
+ * each layout, a GuideLLM 0.8.1 file and an llmsweep file, both trimmed. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
