@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "engine.h"
 #include "http.h"
+#include "mockserver.h"
 #include "openai.h"
 #include "plan.h"
 #include "progress.h"
@@ -106,10 +107,10 @@ static void raise_fd_limit(void)
 }
 
 /* GET {endpoint}/models must answer and list the model. */
-static bool preflight(const struct spec *spec, const struct http_config *http,
+static bool preflight(const struct spec *spec, const char *endpoint, const struct http_config *http,
                       const char *const *headers, size_t n_headers)
 {
-    char *url = xasprintf("%s/models", spec->endpoint);
+    char *url = xasprintf("%s/models", endpoint);
     struct http_request req = {.url = url, .headers = headers, .n_headers = n_headers};
     struct http_response resp;
     struct http_failure fail;
@@ -143,7 +144,7 @@ static bool preflight(const struct spec *spec, const struct http_config *http,
     }
     free(ids);
     if (!ok)
-        cli_error("preflight: %s does not serve model '%s'; it serves: %s", spec->endpoint,
+        cli_error("preflight: %s does not serve model '%s'; it serves: %s", endpoint,
                   spec->model, served.len ? served.data : "(nothing)");
     buf_free(&served);
 done:
@@ -225,12 +226,13 @@ static bool write_records(const struct run *run, const char *dir, struct buf *er
                     "\"error\":\"%s\",\"http_status\":%d,\"intended_ns\":%lld,\"send_ns\":%lld,"
                     "\"first_byte_ns\":%lld,\"first_token_ns\":%lld,\"last_token_ns\":%lld,"
                     "\"end_ns\":%lld,\"chunks\":%u,\"prompt_tokens\":%d,\"output_tokens\":%d,"
-                    "\"token_source\":\"%s\"",
+                    "\"token_source\":\"%s\",\"connection_retries\":%u,\"server_first_token_ns\":%lld",
                     (unsigned long long)r->id, r->level, r->worker, r->measured ? "true" : "false",
                     request_outcome_name(r->outcome), request_error_name(r->error), r->http_status,
                     REL(r->intended_ns), REL(r->send_ns), REL(r->first_byte_ns),
                     REL(r->first_token_ns), REL(r->last_token_ns), REL(r->end_ns), r->n_chunks,
-                    r->prompt_tokens, r->output_tokens, token_source_name(r->token_source));
+                    r->prompt_tokens, r->output_tokens, token_source_name(r->token_source),
+                    r->connection_retries, REL(r->server_first_token_ns));
 #undef REL
             if (r->error_message) {
                 char *escaped = cJSON_PrintUnformatted(cJSON_CreateString(r->error_message));
@@ -333,6 +335,8 @@ static int run_main(const struct cli_args *args)
     char *auth_header = NULL;
     const char *headers[64];
     size_t n_headers = 0;
+    struct mock_server *mock = NULL;
+    char *endpoint = NULL;
 
     const char *ca_files[1] = {spec.ca_file};
     ca = http_ca_bundle_load(ca_files, spec.ca_file ? 1 : 0, &err);
@@ -362,7 +366,30 @@ static int run_main(const struct cli_args *args)
     };
     if (spec.insecure)
         cli_warn("TLS verification is off for %s", spec.endpoint);
-    if (!preflight(&spec, &http, headers, n_headers)) {
+    if (strcmp(spec.endpoint, "builtin") == 0) {
+        /* The built-in mock, in-process on an ephemeral loopback port,
+         * serving whatever model the spec names. */
+        struct mock_config mock_cfg;
+        mock_config_defaults(&mock_cfg);
+        mock_cfg.port = 0;
+        mock_cfg.model = spec.model;
+        /* Like a small GPU: prefill costs per prompt token, and past 8
+         * streams every delay grows, so a sweep shows saturation. */
+        mock_cfg.latency.prefill_ms_per_token = 0.05;
+        mock_cfg.latency.load_knee = 8;
+        mock_cfg.latency.load_slope = 0.05;
+        mock = mock_server_start(&mock_cfg, &err);
+        if (!mock) {
+            cli_error("cannot start the built-in mock server: %s", err.data);
+            rc = EXIT_FAILED;
+            goto done;
+        }
+        endpoint = xasprintf("%s/v1", mock_server_url(mock));
+        cli_info("built-in mock server at %s", endpoint);
+    } else {
+        endpoint = xstrdup(spec.endpoint);
+    }
+    if (!preflight(&spec, endpoint, &http, headers, n_headers)) {
         rc = EXIT_FAILED;
         goto done;
     }
@@ -391,7 +418,7 @@ static int run_main(const struct cli_args *args)
     for (unsigned i = 0; i < workers; i++)
         prompts.text[i] = xmalloc((size_t)prompts.prompt_tokens * 4 + 1);
 
-    char *url = xasprintf("%s%s", spec.endpoint, openai_path(spec.api));
+    char *url = xasprintf("%s%s", endpoint, openai_path(spec.api));
     struct engine_config cfg = {
         .url = url,
         .api = spec.api,
@@ -436,6 +463,8 @@ static int run_main(const struct cli_args *args)
 done:
     run_free(&run);
     engine_destroy(engine);
+    mock_server_stop(mock);
+    free(endpoint);
     for (size_t i = auth_header ? 1 : 0; i < n_headers; i++)
         free((char *)headers[i]);
     free(auth_header);

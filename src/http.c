@@ -242,14 +242,21 @@ void http_explain(CURL *easy, CURLcode rc, const char *errbuf, const char *url,
         return;
     case CURLE_OPERATION_TIMEDOUT: {
         out->cls = HTTP_ERR_TIMEOUT;
-        curl_off_t connected = 0;
-        if (easy)
-            curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected);
-        if (connected == 0)
-            snprintf(m, n, "connecting to %s timed out after %g s", host,
-                     cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 300.0);
+        curl_off_t sent = 0, elapsed = 0;
+        long status = 0;
+        if (easy) {
+            curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &sent);
+            curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &elapsed);
+            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        }
+        double seconds = (double)elapsed / 1e6;
+        if (sent == 0)
+            snprintf(m, n, "connecting to %s timed out after %.1f s", host,
+                     easy ? seconds : cfg->connect_timeout_s);
+        else if (status == 0)
+            snprintf(m, n, "%s sent no response within %.1f s", host, seconds);
         else
-            snprintf(m, n, "%s did not answer within %g s", host, cfg->total_timeout_s);
+            snprintf(m, n, "the response from %s did not complete within %.1f s", host, seconds);
         return;
     }
     case CURLE_PEER_FAILED_VERIFICATION:

@@ -103,7 +103,7 @@ def test_level_end_cancels_in_flight_requests(ctx):
         assert r["first_token_ns"] > 0 and r["chunks"] > 5, r
     time.sleep(0.2)
     stats = mock_stats(url)
-    assert stats["client_closed"] == 3 and stats["current_streams"] == 0, stats
+    assert stats["requests"]["client_closed"] == 3 and stats["current_streams"] == 0, stats
 
 
 def test_max_requests_ends_a_level(ctx):
@@ -117,12 +117,11 @@ def test_max_requests_ends_a_level(ctx):
 FAULTS = [
     ("429@every4", "http", "HTTP 429"),
     ("503@every4", "http", "HTTP 503"),
-    ("reset@every4", "reset", ""),
     ("reset-mid@every4", "reset", ""),
     ("bad-sse@every4", "malformed", "malformed SSE line"),
     ("bad-json@every4", "malformed", "invalid JSON"),
     ("cut@every4", "stream_cut", "[DONE]"),
-    ("stall@every4", "timeout", ""),
+    ("stall@every4", "timeout", "did not complete within 1.0 s"),
 ]
 
 
@@ -131,7 +130,7 @@ def test_faults_are_classified_and_the_sweep_goes_on(ctx):
         url = start_mock(ctx, "--ttft-ms", "5", "--itl-ms", "2", "--output-tokens", "10",
                          "--faults", spec)
         out = spec.split("@")[0]
-        run(ctx, url, "--levels", "2", "--duration", "2s", "--max-requests", "16",
+        run(ctx, url, "--levels", "2", "--duration", "10s", "--max-requests", "16",
             "--output-tokens", "10", "--prompt-tokens", "8", "--set", "load.request_timeout=1s",
             out=out)
         recs = records(ctx, out)
@@ -142,6 +141,22 @@ def test_faults_are_classified_and_the_sweep_goes_on(ctx):
         for r in failed:
             assert r["error"] == error, f"{spec}: classified as {r['error']}, expected {error}: {r}"
             assert message in r.get("message", ""), f"{spec}: message {r.get('message')!r}"
+
+
+def test_reset_before_headers_is_counted(ctx):
+    """A reused connection reset before any byte: libcurl resends the request on
+    a new connection (as it should for a stale keep-alive connection); the record
+    says so. A reset on a fresh connection is an error of class reset."""
+    url = start_mock(ctx, "--ttft-ms", "5", "--itl-ms", "2", "--output-tokens", "10",
+                     "--faults", "reset@every4")
+    run(ctx, url, "--levels", "2", "--duration", "2s", "--max-requests", "16",
+        "--output-tokens", "10", "--prompt-tokens", "8")
+    recs = records(ctx)
+    retried = sum(r["connection_retries"] for r in recs)
+    reset = [r for r in recs if r["error"] == "reset"]
+    assert len(recs) == 16, recs
+    assert retried + len(reset) == mock_stats(url)["faults"]["reset"] > 0, recs
+    assert all(r["outcome"] == "successful" for r in recs if r["error"] != "reset"), recs
 
 
 def test_interruption_keeps_what_was_measured(ctx):
@@ -166,6 +181,7 @@ def test_second_signal_exits_at_once(ctx):
                       "--duration", "30s", "--output-dir", ctx.path("out")], name="run")
     ctx.wait_for_log(proc, r"level 1/1")
     os.kill(proc.pid, signal.SIGINT)
+    ctx.wait_for_log(proc, r"send it again")
     os.kill(proc.pid, signal.SIGINT)
     rc = proc.wait(timeout=10)
     assert rc == 128 + signal.SIGINT, rc
