@@ -25,9 +25,11 @@
  *                     video/audio/tool_call blocks are null.
  *   requests.jsonl    one JSON object per request (when records are not
  *                     inline): level, id, outcome, error, status, token
- *                     counts and their source, every timestamp in seconds
- *                     since the run started (monotonic), and chunk_ms: each
- *                     content chunk's arrival in ms after the send (to 1 us).
+ *                     counts and their source, connection retries, every
+ *                     timestamp in seconds since the run started (monotonic;
+ *                     server_first_token_s: the mock server's own stamp),
+ *                     and chunk_ms: each content chunk's arrival in ms after
+ *                     the send (to 1 us).
  *   benchmarks.csv    one row per level; the columns are listed in results_csv.c.
  *   report.html       one self-contained page: inline CSS and SVG, no script.
  *   summary.json      < 3 KB, for Tekton results: per level the numbers

@@ -346,6 +346,8 @@ static cJSON *record_json(const struct request_record *rec, int64_t origin)
     add_time(o, "first_token_s", rec->first_token_ns, origin);
     add_time(o, "last_token_s", rec->last_token_ns, origin);
     add_time(o, "end_s", rec->end_ns, origin);
+    add_time(o, "server_first_token_s", rec->server_first_token_ns, origin);
+    add_number(o, "connection_retries", rec->connection_retries);
     /* Chunk arrivals in ms after the send, to the microsecond: printed
      * directly, because a long answer has thousands of them. */
     struct buf chunks = {0};

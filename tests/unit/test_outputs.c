@@ -261,6 +261,8 @@ TEST(outputs_records_jsonl)
         CHECK(o != NULL);
         CHECK(cJSON_IsString(at(o, "outcome")));
         CHECK(cJSON_IsNumber(at(o, "send_s")));
+        CHECK(cJSON_IsNull(at(o, "server_first_token_s"))); /* not stamped */
+        CHECK_NEAR(num_at(o, "connection_retries"), 0, 0);
         cJSON_Delete(o);
     }
     CHECK_EQ_INT(lines, 5);
@@ -537,8 +539,7 @@ TEST(outputs_atomic_write_keeps_links_and_devices)
     pid_t reader = fork();
     if (reader == 0) {
         struct buf got = {0};
-        _exit(read_file(fifo, &got) && got.len == 5 && memcmp(got.data, "hello", 5) == 0 ? 0
-                                                                                          : 1);
+        _exit(read_file(fifo, &got) && got.len == 5 && memcmp(got.data, "hello", 5) == 0 ? 0 : 1);
     }
     CHECK(write_file_atomic(fifo, "hello", 5, &err));
     int status = -1;
