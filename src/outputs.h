@@ -24,12 +24,16 @@
  *                     iterations) are written empty (count 0); the text/image/
  *                     video/audio/tool_call blocks are null.
  *   requests.jsonl    one JSON object per request (when records are not
- *                     inline): level, id, outcome, error, status, token
- *                     counts and their source, connection retries, every
- *                     timestamp in seconds since the run started (monotonic;
- *                     server_first_token_s: the mock server's own stamp),
- *                     and chunk_ms: each content chunk's arrival in ms after
- *                     the send (to 1 us).
+ *                     inline): id, level, worker, measured, outcome, error
+ *                     ("none" unless errored), http_status, intended_ns,
+ *                     send_ns, first_byte_ns, first_token_ns, last_token_ns,
+ *                     end_ns (ns since the run started, monotonic; -1:
+ *                     never), chunks, prompt_tokens, output_tokens (-1:
+ *                     unknown), token_source, connection_retries,
+ *                     server_first_token_ns (the mock server's stamp),
+ *                     requested_*_tokens, finish_reason and message when
+ *                     known, chunk_ms (each chunk's arrival, ms after the
+ *                     send, to 1 us).
  *   benchmarks.csv    one row per level; the columns are listed in results_csv.c.
  *   report.html       one self-contained page: inline CSS and SVG, no script.
  *   summary.json      < 3 KB, for Tekton results: per level the numbers

@@ -123,10 +123,14 @@ TEST(outputs_json_is_complete)
     CHECK_EQ_INT(cJSON_GetArraySize(at(b, "llmsweep.records")), 5);
     CHECK_EQ_STR(cJSON_GetStringValue(at(b, "llmsweep.records.2.outcome")), "errored");
     CHECK_EQ_STR(cJSON_GetStringValue(at(b, "llmsweep.records.2.error")), "http");
+    CHECK_EQ_STR(cJSON_GetStringValue(at(b, "llmsweep.records.0.error")), "none");
+    CHECK_CONTAINS(cJSON_GetStringValue(at(b, "llmsweep.records.2.message")), "overloaded");
     CHECK_NEAR(num_at(b, "llmsweep.records.2.http_status"), 500, 0);
-    CHECK(cJSON_IsNull(at(b, "llmsweep.records.2.output_tokens")));
+    CHECK_NEAR(num_at(b, "llmsweep.records.2.output_tokens"), -1, 0);
+    CHECK_NEAR(num_at(b, "llmsweep.records.2.first_token_ns"), -1, 0); /* never */
     CHECK_EQ_STR(cJSON_GetStringValue(at(b, "llmsweep.records.3.outcome")), "incomplete");
-    CHECK_NEAR(num_at(b, "llmsweep.records.0.send_s"), 2.0, 1e-9); /* since the run started */
+    CHECK_NEAR(num_at(b, "llmsweep.records.0.send_ns"), 2e9, 0); /* since the run started */
+    CHECK_NEAR(num_at(b, "llmsweep.records.0.chunks"), 4, 0);
     CHECK_NEAR(num_at(b, "llmsweep.records.0.chunk_ms.3"), 500, 1e-9);
     const cJSON *run = at(root, "llmsweep");
     CHECK_EQ_STR(cJSON_GetStringValue(at(run, "run_id")), "20261128T051944Z-3f9a1c");
@@ -260,8 +264,8 @@ TEST(outputs_records_jsonl)
         cJSON *o = cJSON_Parse(line);
         CHECK(o != NULL);
         CHECK(cJSON_IsString(at(o, "outcome")));
-        CHECK(cJSON_IsNumber(at(o, "send_s")));
-        CHECK(cJSON_IsNull(at(o, "server_first_token_s"))); /* not stamped */
+        CHECK(cJSON_IsNumber(at(o, "send_ns")));
+        CHECK_NEAR(num_at(o, "server_first_token_ns"), -1, 0); /* not stamped */
         CHECK_NEAR(num_at(o, "connection_retries"), 0, 0);
         cJSON_Delete(o);
     }
