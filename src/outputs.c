@@ -94,51 +94,80 @@ static void sync_folder_of(const char *path)
     free(dir);
 }
 
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Not a regular file (/dev/null, /dev/stdout, a FIFO): renaming over it
+ * would replace the device with a file, so it is written in place. */
+static bool write_in_place(const char *path, const void *data, size_t len, struct buf *err)
+{
+    int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    int saved = fd < 0 ? errno : write_all(fd, data, len);
+    if (fd >= 0 && close(fd) != 0 && !saved)
+        saved = errno;
+    if (saved)
+        buf_printf(err, "cannot write %s: %s", path, strerror(saved));
+    return !saved;
+}
+
 bool write_file_atomic(const char *path, const void *data, size_t len, struct buf *err)
 {
-    char *dir = xstrdup(path);
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
+        buf_printf(err, "cannot write %s: it is a folder", path);
+        return false;
+    }
+    if (exists && !S_ISREG(st.st_mode))
+        return write_in_place(path, data, len, err);
+    /* Through a symbolic link, the file it points to is replaced, not the link. */
+    char *target = NULL;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        target = realpath(path, NULL);
+    const char *final = target ? target : path;
+
+    char *dir = xstrdup(final);
     char *slash = strrchr(dir, '/');
-    const char *base = slash ? slash + 1 : path;
+    const char *base = slash ? final + (slash - dir) + 1 : final;
     if (slash)
         slash[1] = '\0';
     char *tmp = xasprintf("%s.%s.tmp-%ld", slash ? dir : "", base, (long)getpid());
     free(dir);
 
+    int saved = 0;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        buf_printf(err, "cannot write %s: %s", path, strerror(errno));
-        free(tmp);
-        return false;
+        saved = errno;
+    } else {
+        saved = write_all(fd, data, len);
+        if (!saved && fsync(fd) != 0)
+            saved = errno;
+        if (close(fd) != 0 && !saved)
+            saved = errno;
+        if (!saved && rename(tmp, final) != 0)
+            saved = errno;
+        if (saved)
+            unlink(tmp);
     }
-    const char *p = data;
-    size_t left = len;
-    int saved = 0;
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            saved = n < 0 ? errno : EIO;
-            break;
-        }
-        p += n;
-        left -= (size_t)n;
-    }
-    if (!saved && fsync(fd) != 0)
-        saved = errno;
-    if (close(fd) != 0 && !saved)
-        saved = errno;
-    if (!saved && rename(tmp, path) != 0)
-        saved = errno;
-    if (saved) {
-        unlink(tmp);
+    if (saved)
         buf_printf(err, "cannot write %s: %s", path, strerror(saved));
-        free(tmp);
-        return false;
-    }
+    else
+        sync_folder_of(final);
     free(tmp);
-    sync_folder_of(path);
-    return true;
+    free(target);
+    return !saved;
 }
 
 static bool write_output(const char *dir, const char *name, const struct buf *content,

@@ -24,9 +24,16 @@
  *                     iterations) are written empty (count 0); the text/image/
  *                     video/audio/tool_call blocks are null.
  *   requests.jsonl    one JSON object per request (when records are not
- *                     inline): level, id, outcome, error, status, token
- *                     counts and their source, and every timestamp in seconds
- *                     since the run started (monotonic).
+ *                     inline): id, level, worker, measured, outcome, error
+ *                     ("none" unless errored), http_status, intended_ns,
+ *                     send_ns, first_byte_ns, first_token_ns, last_token_ns,
+ *                     end_ns (ns since the run started, monotonic; -1:
+ *                     never), chunks, prompt_tokens, output_tokens (-1:
+ *                     unknown), token_source, connection_retries,
+ *                     server_first_token_ns (the mock server's stamp),
+ *                     requested_*_tokens, finish_reason and message when
+ *                     known, chunk_ms (each chunk's arrival, ms after the
+ *                     send, to 1 us).
  *   benchmarks.csv    one row per level; the columns are listed in results_csv.c.
  *   report.html       one self-contained page: inline CSS and SVG, no script.
  *   summary.json      < 3 KB, for Tekton results: per level the numbers
@@ -87,7 +94,9 @@ void console_table(const struct results *r, FILE *out);
 /* A level's short name: "c=5", "sync", "2.5 req/s", "max 64" (caller frees). */
 char *level_label(const struct level_summary *l);
 
-/* Writes `len` bytes to `path` atomically (see above). */
+/* Writes `len` bytes to `path` atomically (see above). A symbolic link
+ * stays a link (its target is replaced); a path that is not a regular file
+ * (/dev/null, /dev/stdout, a FIFO) is written in place, not replaced. */
 bool write_file_atomic(const char *path, const void *data, size_t len, struct buf *err);
 
 #endif

@@ -122,6 +122,9 @@ struct results {
  * era. On failure returns false with one line in err naming the file and the
  * field (e.g. "results.json: benchmarks[2].metrics.request_totals: missing"). */
 bool results_load(const char *path, struct results *out, struct buf *err);
+/* The same for a file already in memory; `name` labels the messages. */
+bool results_load_text(const char *name, const char *text, size_t len, struct results *out,
+                       struct buf *err);
 void results_free(struct results *results);
 
 #endif

@@ -68,12 +68,14 @@ static void line_chart(struct buf *out, const char *title, const char *y_label,
                 max = series[s].values[i];
         }
     }
+    if (max > 1e300)
+        max = 1e300; /* a damaged file's values must not break the axis */
     double step = nice_step(max), top = step * ceil(max / step);
-    if (!(top > 0))
+    if (!(top > 0) || !isfinite(top))
         top = step;
     double plot_w = CHART_W - PAD_LEFT - PAD_RIGHT, plot_h = CHART_H - PAD_TOP - PAD_BOTTOM;
 #define X(i) (PAD_LEFT + (n_x > 1 ? plot_w * (double)(i) / (double)(n_x - 1) : plot_w / 2))
-#define Y(v) (PAD_TOP + plot_h - plot_h * (v) / top)
+#define Y(v) (PAD_TOP + plot_h - plot_h * fmin(fmax((v), 0), top) / top)
 
     buf_printf(out,
                "<figure class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" "
@@ -84,7 +86,8 @@ static void line_chart(struct buf *out, const char *title, const char *y_label,
     escape(out, title);
     buf_puts(out, "</text>\n");
     char text[32];
-    for (double v = 0; v <= top * 1.0000001; v += step) {
+    for (int k = 0; k <= 12 && k * step <= top * 1.0000001; k++) {
+        double v = k * step;
         number_text(text, sizeof text, v);
         buf_printf(out,
                    "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"

@@ -148,9 +148,10 @@ static bool strategy_is(const char *strategy, const char *name)
     return strategy && strcmp(strategy, name) == 0;
 }
 
+/* A whole number of streams for GuideLLM's schema: 1 or more (and sane). */
 static int at_least_one(double v)
 {
-    return v >= 1 ? (int)(v + 0.5) : 1;
+    return v >= 1 ? (v < 1e9 ? (int)(v + 0.5) : 1000000000) : 1;
 }
 
 /* GuideLLM's profile object: the kind plus the list of levels it takes. */
@@ -260,7 +261,13 @@ static cJSON *run_json(const struct results *r, const struct spec *spec, const c
 {
     cJSON *o = cJSON_CreateObject();
     add_number(o, "format_version", 1);
-    add_string(o, "version", r->generator_version ? r->generator_version : LLMSWEEP_VERSION);
+    add_string(o, "version", LLMSWEEP_VERSION);
+    bool converted = r->format && strcmp(r->format, "llmsweep") != 0;
+    if (converted) { /* `report --json` of a GuideLLM file */
+        cJSON *from = cJSON_AddObjectToObject(o, "converted_from");
+        add_string(from, "format", r->format);
+        add_string(from, "version", r->generator_version);
+    }
     add_string(o, "run_id", r->run_id);
     add_string(o, "started_at", r->started_at);
     cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
@@ -284,61 +291,66 @@ static cJSON *run_json(const struct results *r, const struct spec *spec, const c
     add_positive(slo, "tpot_ms", r->slo.tpot_ms);
     add_positive(slo, "latency_s", r->slo.latency_s);
     add_string(o, "records", records);
+    /* Which TPOT the file holds: ours (vLLM's) or, converted, GuideLLM's. */
+    cJSON_AddBoolToObject(o, "guidellm_tpot", r->guidellm_tpot);
     cJSON *defs = cJSON_AddObjectToObject(o, "metric_definitions");
     for (int m = 0; m < METRIC_COUNT; m++)
-        cJSON_AddStringToObject(defs, metric_keys[m], metric_definitions[m]);
+        cJSON_AddStringToObject(defs, metric_keys[m],
+                                m == METRIC_TIME_PER_OUTPUT_TOKEN_MS && r->guidellm_tpot
+                                    ? "GuideLLM's TPOT, as converted from its file"
+                                    : metric_definitions[m]);
     return o;
 }
 
-/* Seconds since the run started (monotonic), or null for "never". */
+/* One request's raw measurements, in the form the run command has always
+ * written them: times in ns since the run started (monotonic), -1 for
+ * "never"; token counts -1 when unknown; error "none" unless it failed. */
 static void add_time(cJSON *o, const char *key, int64_t ns, int64_t origin)
 {
-    if (ns)
-        add_number(o, key, (double)(ns - origin) / (double)NS_PER_SEC);
-    else
-        cJSON_AddNullToObject(o, key);
+    add_number(o, key, ns ? (double)(ns - origin) : -1);
 }
 
 static cJSON *record_json(const struct request_record *rec, int64_t origin)
 {
     cJSON *o = cJSON_CreateObject();
-    add_number(o, "level", rec->level);
     add_number(o, "id", (double)rec->id);
+    add_number(o, "level", rec->level);
     add_number(o, "worker", rec->worker);
     cJSON_AddBoolToObject(o, "measured", rec->measured);
     cJSON_AddStringToObject(o, "outcome", request_outcome_name(rec->outcome));
-    add_string(o, "error", rec->outcome == OUTCOME_ERROR ? request_error_name(rec->error) : NULL);
-    add_positive(o, "http_status", rec->http_status);
-    if (rec->error_message) {
-        char *msg = xstrndup(rec->error_message, strnlen(rec->error_message, ERROR_MESSAGE_MAX));
-        cJSON_AddStringToObject(o, "error_message", msg);
-        free(msg);
-    } else {
-        cJSON_AddNullToObject(o, "error_message");
-    }
-    add_string(o, "finish_reason", rec->finish_reason);
-    if (rec->prompt_tokens >= 0)
-        add_number(o, "prompt_tokens", rec->prompt_tokens);
-    else
-        cJSON_AddNullToObject(o, "prompt_tokens");
-    if (rec->output_tokens >= 0)
-        add_number(o, "output_tokens", rec->output_tokens);
-    else
-        cJSON_AddNullToObject(o, "output_tokens");
+    cJSON_AddStringToObject(o, "error", request_error_name(rec->error));
+    add_number(o, "http_status", rec->http_status);
+    add_time(o, "intended_ns", rec->intended_ns, origin);
+    add_time(o, "send_ns", rec->send_ns, origin);
+    add_time(o, "first_byte_ns", rec->first_byte_ns, origin);
+    add_time(o, "first_token_ns", rec->first_token_ns, origin);
+    add_time(o, "last_token_ns", rec->last_token_ns, origin);
+    add_time(o, "end_ns", rec->end_ns, origin);
+    add_number(o, "chunks", rec->n_chunks);
+    add_number(o, "prompt_tokens", rec->prompt_tokens);
+    add_number(o, "output_tokens", rec->output_tokens);
     cJSON_AddStringToObject(o, "token_source", token_source_name(rec->token_source));
+    add_number(o, "connection_retries", rec->connection_retries);
+    add_time(o, "server_first_token_ns", rec->server_first_token_ns, origin);
     add_number(o, "requested_prompt_tokens", rec->requested_prompt_tokens);
     add_number(o, "requested_output_tokens", rec->requested_output_tokens);
-    add_time(o, "intended_s", rec->intended_ns, origin);
-    add_time(o, "send_s", rec->send_ns, origin);
-    add_time(o, "first_byte_s", rec->first_byte_ns, origin);
-    add_time(o, "first_token_s", rec->first_token_ns, origin);
-    add_time(o, "last_token_s", rec->last_token_ns, origin);
-    add_time(o, "end_s", rec->end_ns, origin);
-    /* Chunk arrivals as ms after the send, short enough to keep per record. */
-    cJSON *chunks = cJSON_AddArrayToObject(o, "chunk_ms");
+    if (rec->finish_reason)
+        cJSON_AddStringToObject(o, "finish_reason", rec->finish_reason);
+    if (rec->error_message) {
+        char *msg = xstrndup(rec->error_message, strnlen(rec->error_message, ERROR_MESSAGE_MAX));
+        cJSON_AddStringToObject(o, "message", msg);
+        free(msg);
+    }
+    /* Chunk arrivals in ms after the send, to the microsecond: printed
+     * directly, because a long answer has thousands of them. */
+    struct buf chunks = {0};
+    buf_putc(&chunks, '[');
     for (uint32_t i = 0; rec->chunk_ns && i < rec->n_chunks; i++)
-        cJSON_AddItemToArray(
-            chunks, json_number((double)(rec->chunk_ns[i] - rec->send_ns) / (double)NS_PER_MS));
+        buf_printf(&chunks, "%s%.3f", i ? "," : "",
+                   (double)(rec->chunk_ns[i] - rec->send_ns) / (double)NS_PER_MS);
+    buf_putc(&chunks, ']');
+    cJSON_AddRawToObject(o, "chunk_ms", chunks.data);
+    buf_free(&chunks);
     return o;
 }
 

@@ -26,6 +26,9 @@
 
 #include "record.h"
 
+/* More requests than any run makes; bigger "counts" are damage. */
+#define MAX_COUNT 1e15
+
 /* What the reader carries down the tree: the file name for messages and
  * the first error, which ends the load. */
 struct loader {
@@ -177,6 +180,11 @@ static bool read_request_totals(struct loader *ld, const cJSON *obj, const char 
     for (size_t i = 0; i < 4; i++) {
         if (!read_number(ld, obj, path, keys[i], &v[i]))
             return false;
+        if (!(v[i] >= 0 && v[i] <= MAX_COUNT)) {
+            char where[256];
+            snprintf(where, sizeof where, "%s.%s", path, keys[i]);
+            return fail(ld, where, "%g is not a number of requests", v[i]);
+        }
     }
     out->successful = (int64_t)v[0];
     out->errored = (int64_t)v[1];
@@ -184,6 +192,12 @@ static bool read_request_totals(struct loader *ld, const cJSON *obj, const char 
     out->total =
         get(obj, "total") ? (int64_t)v[3] : out->successful + out->errored + out->incomplete;
     return true;
+}
+
+/* A count from a field that may hold anything: 0 unless it is a sane one. */
+static int64_t count_of(double v)
+{
+    return v >= 0 && v <= MAX_COUNT ? (int64_t)v : 0;
 }
 
 static double number_or(const cJSON *item, double fallback)
@@ -236,14 +250,14 @@ static bool read_llmsweep_level(struct loader *ld, const cJSON *ext, const char 
             !read_number(ld, goodput, where, "requests", &requests) ||
             !read_number(ld, goodput, where, "determined_requests", &determined))
             return false;
-        level->goodput_requests = (int64_t)requests;
-        level->goodput_determined = (int64_t)determined;
+        level->goodput_requests = count_of(requests);
+        level->goodput_determined = count_of(determined);
     }
     const cJSON *errors = get(ext, "errors_by_class");
     if (cJSON_IsObject(errors)) {
         for (int e = REQERR_NONE; e <= REQERR_OTHER; e++)
             level->errors_by_class[e] =
-                (int64_t)number_or(get(errors, request_error_name((enum request_error)e)), 0);
+                count_of(number_or(get(errors, request_error_name((enum request_error)e)), 0));
     }
     const cJSON *absent = get(ext, "absent_metrics");
     for (const cJSON *name = cJSON_IsArray(absent) ? absent->child : NULL; name;
@@ -337,12 +351,13 @@ static void read_llmsweep_run(const cJSON *ext, struct results *out)
     out->profile = dup_string(get(ext, "profile"));
     const cJSON *inst = get(ext, "instance");
     out->instance.type = dup_string(get(inst, "type"));
-    out->instance.gpu_count = (int)number_or(get(inst, "gpu_count"), 0);
+    out->instance.gpu_count = (int)(count_of(number_or(get(inst, "gpu_count"), 0)) % 100000);
     out->instance.gpu_type = dup_string(get(inst, "gpu_type"));
     out->instance.hourly_usd = number_or(get(inst, "hourly_usd"), 0);
     out->tokenizer_source = dup_string(get(ext, "tokenizer_source"));
     out->token_counts_from = dup_string(get(ext, "token_counts_from"));
     out->interrupted = cJSON_IsTrue(get(ext, "interrupted"));
+    out->guidellm_tpot = cJSON_IsTrue(get(ext, "guidellm_tpot"));
     const cJSON *slo = get(ext, "slo");
     out->slo.ttft_ms = number_or(get(slo, "ttft_ms"), 0);
     out->slo.itl_ms = number_or(get(slo, "itl_ms"), 0);
@@ -430,7 +445,7 @@ static void line_column(const char *text, size_t offset, int *line, int *column)
 {
     *line = 1;
     *column = 1;
-    for (size_t i = 0; i < offset && text[i]; i++) {
+    for (size_t i = 0; i < offset; i++) {
         if (text[i] == '\n') {
             (*line)++;
             *column = 1;
@@ -440,23 +455,19 @@ static void line_column(const char *text, size_t offset, int *line, int *column)
     }
 }
 
-bool results_load(const char *path, struct results *out, struct buf *err)
+bool results_load_text(const char *name, const char *text, size_t len, struct results *out,
+                       struct buf *err)
 {
     memset(out, 0, sizeof *out);
-    struct loader ld = {.file = path, .err = err};
-    struct buf text = {0};
-    if (!read_file(path, &text)) {
-        buf_printf(err, "%s: cannot read: %s", path, strerror(errno));
-        return false;
-    }
+    struct loader ld = {.file = name, .err = err};
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text.data, text.len, &end, false);
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     bool ok;
     if (!root) {
-        size_t offset = end && end >= text.data ? (size_t)(end - text.data) : 0;
+        size_t offset = end && end >= text ? (size_t)(end - text) : 0;
         int line, column;
-        line_column(text.data, offset, &line, &column);
-        if (text.len == 0)
+        line_column(text, offset < len ? offset : len, &line, &column);
+        if (len == 0)
             ok = fail(&ld, NULL, "empty file (is a run still writing it?)");
         else
             ok = fail(&ld, NULL, "not valid JSON at line %d, column %d", line, column);
@@ -464,8 +475,20 @@ bool results_load(const char *path, struct results *out, struct buf *err)
         ok = load_tree(&ld, root, out);
     }
     cJSON_Delete(root);
-    buf_free(&text);
     if (!ok)
         results_free(out);
+    return ok;
+}
+
+bool results_load(const char *path, struct results *out, struct buf *err)
+{
+    memset(out, 0, sizeof *out);
+    struct buf text = {0};
+    if (!read_file(path, &text)) {
+        buf_printf(err, "%s: cannot read: %s", path, strerror(errno));
+        return false;
+    }
+    bool ok = results_load_text(path, text.data ? text.data : "", text.len, out, err);
+    buf_free(&text);
     return ok;
 }

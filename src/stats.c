@@ -6,6 +6,7 @@
 #include "stats.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,8 @@
 #define EPSILON 1e-6
 /* numpy's pairwise summation block (PW_BLOCKSIZE). */
 #define PAIRWISE_BLOCK 128
+/* Below this many samples qsort is fast enough. */
+#define RADIX_SORT_MIN 4096
 
 double pairwise_sum(const double *a, size_t n)
 {
@@ -46,6 +49,48 @@ static int by_value(const void *pa, const void *pb)
 {
     const struct weighted *a = pa, *b = pb;
     return (a->value > b->value) - (a->value < b->value);
+}
+
+/* An unsigned key that orders like the double (finite values). */
+static uint64_t order_key(double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return bits >> 63 ? ~bits : bits | (1ULL << 63);
+}
+
+/* Sorts by value. Large runs have millions of token events, where musl's
+ * qsort (smoothsort) takes seconds: those get a stable LSD radix sort,
+ * one byte per pass, skipping bytes every key shares. */
+void sort_by_value(struct weighted *s, size_t n)
+{
+    if (n < RADIX_SORT_MIN) {
+        qsort(s, n, sizeof *s, by_value);
+        return;
+    }
+    struct weighted *tmp = xmalloc(n * sizeof *tmp);
+    struct weighted *from = s, *to = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t count[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(order_key(from[i].value) >> shift) & 0xff]++;
+        if (count[(order_key(from[0].value) >> shift) & 0xff] == n)
+            continue; /* every key has this byte: nothing to do */
+        size_t pos = 0;
+        for (int b = 0; b < 256; b++) {
+            size_t c = count[b];
+            count[b] = pos;
+            pos += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            to[count[(order_key(from[i].value) >> shift) & 0xff]++] = from[i];
+        struct weighted *swap = from;
+        from = to;
+        to = swap;
+    }
+    if (from != s)
+        memcpy(s, from, n * sizeof *s);
+    free(tmp);
 }
 
 static double sum_weights(const struct weighted *s, size_t n)
@@ -113,7 +158,7 @@ void distribution_of(struct weighted *s, size_t n, double count, struct distribu
     if (n == 0)
         return;
 
-    qsort(s, n, sizeof *s, by_value);
+    sort_by_value(s, n);
     double *values = xmalloc(n * sizeof *values);
     double *weights = xmalloc(n * sizeof *weights);
     size_t m = 0;
@@ -142,7 +187,10 @@ void distribution_of(struct weighted *s, size_t n, double count, struct distribu
 
 /* GuideLLM's _merge_sorted_times_with_weights: equal times become one, then
  * each group of times within `threshold` of its first time becomes that first
- * time with the group's summed weight. `t` is sorted; returns the new length. */
+ * time with the group's summed weight. A gap over `threshold` between
+ * neighbours always ends a group, even where rounding puts the later time
+ * within threshold of the group's first (GuideLLM splits into such runs
+ * first). `t` is sorted; returns the new length. */
 static size_t merge_times(struct weighted *t, size_t n, double threshold)
 {
     size_t m = 0;
@@ -156,7 +204,7 @@ static size_t merge_times(struct weighted *t, size_t n, double threshold)
     for (size_t i = 0; i < m;) {
         double first = t[i].value, limit = first + threshold, w = t[i].weight;
         size_t j = i + 1;
-        for (; j < m && t[j].value <= limit; j++)
+        for (; j < m && t[j].value <= limit && t[j].value - t[j - 1].value <= threshold; j++)
             w += t[j].weight;
         t[k].value = first;
         t[k++].weight = w;
@@ -177,7 +225,7 @@ void distribution_of_rate(struct weighted *events, size_t n, double start, doubl
             t[m++] = events[i];
     }
     t[m++] = (struct weighted){end, 0};
-    qsort(t, m, sizeof *t, by_value);
+    sort_by_value(t, m);
     m = merge_times(t, m, MERGE_THRESHOLD_S);
     if (m <= 1) {
         distribution_of(NULL, 0, (double)m, out);
@@ -225,7 +273,7 @@ void distribution_of_concurrency(const struct interval *intervals, size_t n, dou
         if (intervals[i].end >= start && intervals[i].start <= end)
             t[m++] = (struct weighted){intervals[i].end, -intervals[i].weight};
     }
-    qsort(t, m, sizeof *t, by_value);
+    sort_by_value(t, m);
     m = merge_times(t, m, MERGE_THRESHOLD_S);
 
     if (m > 0) {

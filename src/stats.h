@@ -97,6 +97,9 @@ void distribution_of_rate(struct weighted *events, size_t n, double start, doubl
 void distribution_of_concurrency(const struct interval *intervals, size_t n, double start,
                                  double end, struct distribution *out);
 
+/* Sorts by value (ties in any order). */
+void sort_by_value(struct weighted *samples, size_t n);
+
 /* numpy's pairwise sum (np.sum of a float64 array), bit for bit. */
 double pairwise_sum(const double *values, size_t n);
 

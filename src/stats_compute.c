@@ -213,46 +213,87 @@ static bool is_window_metric(int metric)
            metric == METRIC_OUTPUT_TOKENS_PER_SECOND || metric == METRIC_TOKENS_PER_SECOND;
 }
 
-/* The total split holds every status: GuideLLM concatenates successful,
- * incomplete, errored in that order. */
+/* The samples of every status, in GuideLLM's order for the total split. */
+static const enum status total_order[] = {SUCCESSFUL, INCOMPLETE, ERRORED};
+
+/* The one status that has samples (the usual case: all successful), or -1. */
+static int only_status(const size_t n[N_STATUS])
+{
+    int found = -1;
+    for (int st = 0; st < N_STATUS; st++) {
+        if (n[st] == 0)
+            continue;
+        if (found >= 0)
+            return -1;
+        found = st;
+    }
+    return found;
+}
+
+static void summarise_concurrency(struct level_samples *ls, double window_s,
+                                  struct distribution *split[N_STATUS], struct distribution *total)
+{
+    size_t n[N_STATUS];
+    for (int st = 0; st < N_STATUS; st++) {
+        n[st] = ls->in_flight[st].n;
+        distribution_of_concurrency(ls->in_flight[st].items, n[st], 0, window_s, split[st]);
+    }
+    int only = only_status(n);
+    if (only >= 0) {
+        *total = *split[only]; /* same intervals, same distribution */
+        return;
+    }
+    struct intervals every = {0};
+    for (size_t k = 0; k < N_STATUS; k++) {
+        const struct intervals *iv = &ls->in_flight[total_order[k]];
+        for (size_t i = 0; i < iv->n; i++)
+            add_interval(&every, iv->items[i].start, iv->items[i].end);
+    }
+    distribution_of_concurrency(every.items, every.n, 0, window_s, total);
+    free(every.items);
+}
+
+static void summarise_samples(struct samples sets[N_STATUS], bool window, double window_s,
+                              struct distribution *split[N_STATUS], struct distribution *total)
+{
+    size_t n[N_STATUS];
+    for (int st = 0; st < N_STATUS; st++)
+        n[st] = sets[st].n;
+    int only = only_status(n);
+    /* Several statuses: gather the total before the splits reorder their samples. */
+    struct samples all = {0};
+    for (size_t k = 0; only < 0 && k < N_STATUS; k++) {
+        struct samples *s = &sets[total_order[k]];
+        for (size_t i = 0; i < s->n; i++)
+            add(&all, s->items[i].value, s->items[i].weight);
+    }
+    for (int st = 0; st < N_STATUS; st++) {
+        if (window)
+            distribution_of_rate(sets[st].items, n[st], 0, window_s, split[st]);
+        else
+            distribution_of(sets[st].items, n[st], -1, split[st]);
+    }
+    if (only >= 0)
+        *total = *split[only]; /* same samples, same distribution */
+    else if (window)
+        distribution_of_rate(all.items, all.n, 0, window_s, total);
+    else
+        distribution_of(all.items, all.n, -1, total);
+    free(all.items);
+}
+
 static void summarise(struct level_samples *ls, double window_s, bool open_loop,
                       struct level_summary *out)
 {
-    static const enum status total_order[] = {SUCCESSFUL, INCOMPLETE, ERRORED};
     for (int m = 0; m < METRIC_COUNT; m++) {
         if ((m == METRIC_SCHEDULED_LATENCY || m == METRIC_SEND_LAG_MS) && !open_loop)
             continue; /* no arrival schedule: the metric does not apply */
         struct status_distribution *sd = &out->metrics[m];
         struct distribution *split[N_STATUS] = {&sd->successful, &sd->errored, &sd->incomplete};
-        struct samples all = {0};
-        for (size_t k = 0; k < N_STATUS; k++) {
-            struct samples *s = &ls->metric[m][total_order[k]];
-            for (size_t i = 0; i < s->n; i++)
-                add(&all, s->items[i].value, s->items[i].weight);
-        }
-        if (m == METRIC_REQUEST_CONCURRENCY) {
-            struct intervals every = {0};
-            for (size_t k = 0; k < N_STATUS; k++) {
-                const struct intervals *iv = &ls->in_flight[total_order[k]];
-                for (size_t i = 0; i < iv->n; i++)
-                    add_interval(&every, iv->items[i].start, iv->items[i].end);
-            }
-            for (int st = 0; st < N_STATUS; st++)
-                distribution_of_concurrency(ls->in_flight[st].items, ls->in_flight[st].n, 0,
-                                            window_s, split[st]);
-            distribution_of_concurrency(every.items, every.n, 0, window_s, &sd->total);
-            free(every.items);
-        } else if (is_window_metric(m)) {
-            for (int st = 0; st < N_STATUS; st++)
-                distribution_of_rate(ls->metric[m][st].items, ls->metric[m][st].n, 0, window_s,
-                                     split[st]);
-            distribution_of_rate(all.items, all.n, 0, window_s, &sd->total);
-        } else {
-            for (int st = 0; st < N_STATUS; st++)
-                distribution_of(ls->metric[m][st].items, ls->metric[m][st].n, -1, split[st]);
-            distribution_of(all.items, all.n, -1, &sd->total);
-        }
-        free(all.items);
+        if (m == METRIC_REQUEST_CONCURRENCY)
+            summarise_concurrency(ls, window_s, split, &sd->total);
+        else
+            summarise_samples(ls->metric[m], is_window_metric(m), window_s, split, &sd->total);
     }
 }
 

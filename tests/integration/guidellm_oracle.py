@@ -49,6 +49,39 @@ def concurrency_case(name, intervals, start, end):
             "start": start, "end": end, "expected": summary(d)}
 
 
+MASK = (1 << 64) - 1
+
+
+def generated(seed, n, kind, coarse=0):
+    """Large inputs both sides make from a seed (test_stats_oracle.c has the same
+    generator), so the fixture need not hold them: a 64-bit LCG, exact arithmetic."""
+    x, out = seed, []
+    for _ in range(n):
+        x = (x * 6364136223846793005 + 1442695040888963407) & MASK
+        hi, mid = x >> 40, (x >> 20) & 0xFFFFF
+        if kind == "values":
+            out.append((float(hi % coarse) if coarse else hi / 8.0, 1.0 + mid % 3))
+        elif kind == "rate":
+            out.append((hi % 12000000 / 1000000.0 - 1.0, 1.0 + mid % 3))
+        else:
+            start = hi % 12000000 / 1000000.0 - 1.0
+            out.append((start, start + mid % 3000000 / 1000000.0))
+    return out
+
+
+def generated_case(name, seed, n, kind, coarse=0):
+    samples = generated(seed, n, kind, coarse)
+    if kind == "values":
+        case = values_case(name, samples)
+    elif kind == "rate":
+        case = rate_case(name, samples, 0.0, 10.0)
+    else:
+        case = concurrency_case(name, samples, 0.0, 10.0)
+    del case["samples"]
+    case["generate"] = {"seed": seed, "n": n, "coarse": coarse}
+    return case
+
+
 def cases():
     rng = random.Random(20261128)
     out = [
@@ -93,6 +126,11 @@ def cases():
             a = rng.uniform(-2.0, 11.0)
             intervals.append((a, a + rng.uniform(0.00001, 3.0)))
         out.append(concurrency_case(f"random intervals {i} (n={n})", intervals, 0.0, 10.0))
+    # Large enough for stats.c's radix sort.
+    out.append(generated_case("generated values with ties (n=6000)", 1, 6000, "values", 50))
+    out.append(generated_case("generated values (n=10000)", 2, 10000, "values"))
+    out.append(generated_case("generated events (n=8000)", 3, 8000, "rate"))
+    out.append(generated_case("generated intervals (n=8000)", 4, 8000, "concurrency"))
     return out
 
 

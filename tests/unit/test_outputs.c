@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -122,10 +123,14 @@ TEST(outputs_json_is_complete)
     CHECK_EQ_INT(cJSON_GetArraySize(at(b, "llmsweep.records")), 5);
     CHECK_EQ_STR(cJSON_GetStringValue(at(b, "llmsweep.records.2.outcome")), "errored");
     CHECK_EQ_STR(cJSON_GetStringValue(at(b, "llmsweep.records.2.error")), "http");
+    CHECK_EQ_STR(cJSON_GetStringValue(at(b, "llmsweep.records.0.error")), "none");
+    CHECK_CONTAINS(cJSON_GetStringValue(at(b, "llmsweep.records.2.message")), "overloaded");
     CHECK_NEAR(num_at(b, "llmsweep.records.2.http_status"), 500, 0);
-    CHECK(cJSON_IsNull(at(b, "llmsweep.records.2.output_tokens")));
+    CHECK_NEAR(num_at(b, "llmsweep.records.2.output_tokens"), -1, 0);
+    CHECK_NEAR(num_at(b, "llmsweep.records.2.first_token_ns"), -1, 0); /* never */
     CHECK_EQ_STR(cJSON_GetStringValue(at(b, "llmsweep.records.3.outcome")), "incomplete");
-    CHECK_NEAR(num_at(b, "llmsweep.records.0.send_s"), 2.0, 1e-9); /* since the run started */
+    CHECK_NEAR(num_at(b, "llmsweep.records.0.send_ns"), 2e9, 0); /* since the run started */
+    CHECK_NEAR(num_at(b, "llmsweep.records.0.chunks"), 4, 0);
     CHECK_NEAR(num_at(b, "llmsweep.records.0.chunk_ms.3"), 500, 1e-9);
     const cJSON *run = at(root, "llmsweep");
     CHECK_EQ_STR(cJSON_GetStringValue(at(run, "run_id")), "20261128T051944Z-3f9a1c");
@@ -259,7 +264,9 @@ TEST(outputs_records_jsonl)
         cJSON *o = cJSON_Parse(line);
         CHECK(o != NULL);
         CHECK(cJSON_IsString(at(o, "outcome")));
-        CHECK(cJSON_IsNumber(at(o, "send_s")));
+        CHECK(cJSON_IsNumber(at(o, "send_ns")));
+        CHECK_NEAR(num_at(o, "server_first_token_ns"), -1, 0); /* not stamped */
+        CHECK_NEAR(num_at(o, "connection_retries"), 0, 0);
         cJSON_Delete(o);
     }
     CHECK_EQ_INT(lines, 5);
@@ -510,4 +517,44 @@ TEST(outputs_write_errors_say_where)
     CHECK(!outputs_begin(dir, &err));
     CHECK_CONTAINS(err.data, "cannot create the output folder");
     buf_free(&err);
+}
+
+TEST(outputs_atomic_write_keeps_links_and_devices)
+{
+    struct buf err = {0}, text = {0};
+    char real[512], link[512], fifo[512];
+    snprintf(real, sizeof real, "%s/real.csv", test_tmpdir());
+    snprintf(link, sizeof link, "%s/link.csv", test_tmpdir());
+    snprintf(fifo, sizeof fifo, "%s/pipe", test_tmpdir());
+
+    /* A link stays a link; the file it points to gets the content. */
+    CHECK(write_file_atomic(real, "old", 3, &err));
+    CHECK(symlink(real, link) == 0);
+    CHECK(write_file_atomic(link, "new", 3, &err));
+    struct stat st;
+    CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    CHECK(read_file(real, &text));
+    CHECK_EQ_STR(text.data, "new");
+
+    /* A FIFO (like /dev/null or /dev/stdout: not a regular file) is written
+     * in place, not replaced by a file. */
+    CHECK(mkfifo(fifo, 0600) == 0);
+    fflush(NULL);
+    pid_t reader = fork();
+    if (reader == 0) {
+        struct buf got = {0};
+        _exit(read_file(fifo, &got) && got.len == 5 && memcmp(got.data, "hello", 5) == 0 ? 0 : 1);
+    }
+    CHECK(write_file_atomic(fifo, "hello", 5, &err));
+    int status = -1;
+    waitpid(reader, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+
+    /* A folder is refused with a message. */
+    buf_clear(&err);
+    CHECK(!write_file_atomic(test_tmpdir(), "x", 1, &err));
+    CHECK_CONTAINS(err.data, "it is a folder");
+    buf_free(&err);
+    buf_free(&text);
 }

@@ -249,6 +249,13 @@ TEST(results_load_errors_name_the_field)
                 "\"request_latency\":{\"total\":{\"percentiles\":{\"p99\":[]}}}}}]}",
                 "request_latency.total.percentiles.p99: expected a number, got a list");
 
+    check_error(test_failures_, "count.json",
+                "{\"benchmarks\":[{\"metrics\":{\"request_totals\":{\"errored\":1e300}}}]}",
+                "benchmarks[0].metrics.request_totals.errored: 1e+300 is not a number of requests");
+    check_error(test_failures_, "negative.json",
+                "{\"benchmarks\":[{\"metrics\":{\"request_totals\":{\"successful\":-2}}}]}",
+                "request_totals.successful: -2 is not a number of requests");
+
     struct results r;
     struct buf err = {0};
     CHECK(!results_load("/nonexistent/benchmarks.json", &r, &err));
@@ -290,4 +297,41 @@ TEST(results_load_guidellm_reference_file)
         CHECK_EQ_INT(l->metrics[m].successful.present, era_a_key);
     }
     results_free(&r);
+}
+
+/* Every truncation and a few thousand byte changes of a valid file: the
+ * loader either succeeds or names the file in one line, never crashes (a
+ * crash or a sanitizer trap fails this test in its own process). */
+TEST(results_load_survives_damage)
+{
+    size_t len = strlen(era_c);
+    char *text = malloc(len + 1);
+    char name[64];
+    uint64_t x = 7;
+    int loaded = 0, refused = 0;
+    for (size_t i = 0; i < len + 3000; i++) {
+        memcpy(text, era_c, len + 1);
+        if (i < len) {
+            text[i] = '\0'; /* truncated at i */
+        } else {
+            for (int k = 0; k < 3; k++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                text[(x >> 33) % len] = "{}[]\",:0-9.eE tnfu\\"[(x >> 20) % 20];
+            }
+        }
+        snprintf(name, sizeof name, "damaged-%zu.json", i % 7);
+        struct results r;
+        struct buf err = {0};
+        if (results_load(write_fixture(name, text), &r, &err)) {
+            loaded++;
+            results_free(&r);
+        } else {
+            refused++;
+            CHECK(err.data && strstr(err.data, name) && !strchr(err.data, '\n'));
+        }
+        buf_free(&err);
+    }
+    CHECK(refused > (int)len);
+    CHECK(loaded > 0);
+    free(text);
 }

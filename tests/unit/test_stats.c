@@ -324,3 +324,40 @@ TEST(stats_compute_without_price_or_slos)
     run.spec = NULL;
     run_free(&run);
 }
+
+static int cmp_weighted(const void *pa, const void *pb)
+{
+    const struct weighted *a = pa, *b = pb;
+    if (a->value != b->value)
+        return (a->value > b->value) - (a->value < b->value);
+    return (a->weight > b->weight) - (a->weight < b->weight);
+}
+
+TEST(stats_radix_sort_orders_like_qsort)
+{
+    /* Large arrays take the radix path: negatives, zeros, ties, tiny and huge values. */
+    size_t sizes[] = {4095, 4096, 50000};
+    uint64_t x = 99;
+    for (size_t s = 0; s < ARRAY_LEN(sizes); s++) {
+        size_t n = sizes[s];
+        struct weighted *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            double v = (double)(int64_t)(x >> 20) / (double)(1ULL << (x % 60));
+            if (i % 7 == 0)
+                v = (double)(i % 13); /* ties */
+            if (i % 11 == 0)
+                v = -v;
+            a[i] = b[i] = (struct weighted){v, (double)i};
+        }
+        sort_by_value(a, n);
+        for (size_t i = 1; i < n; i++)
+            CHECK(a[i - 1].value <= a[i].value);
+        /* The same samples: sort both fully and compare. */
+        qsort(a, n, sizeof *a, cmp_weighted);
+        qsort(b, n, sizeof *b, cmp_weighted);
+        CHECK(memcmp(a, b, n * sizeof *a) == 0);
+        free(a);
+        free(b);
+    }
+}

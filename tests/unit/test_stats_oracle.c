@@ -33,19 +33,45 @@ static bool close_enough(double got, double want)
     return fabs(got - want) <= 1e-12 * fmax(fabs(want), 1e-300);
 }
 
+/* guidellm_oracle.py's generator for the large cases, number for number. */
+static void generate(const char *kind, uint64_t x, size_t n, uint64_t coarse, struct weighted *w,
+                     struct interval *iv)
+{
+    for (size_t i = 0; i < n; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t hi = x >> 40, mid = (x >> 20) & 0xFFFFF;
+        if (strcmp(kind, "values") == 0) {
+            w[i] = (struct weighted){coarse ? (double)(hi % coarse) : (double)hi / 8.0,
+                                     1.0 + (double)(mid % 3)};
+        } else if (strcmp(kind, "rate") == 0) {
+            w[i] = (struct weighted){(double)(hi % 12000000) / 1000000.0 - 1.0,
+                                     1.0 + (double)(mid % 3)};
+        } else {
+            double start = (double)(hi % 12000000) / 1000000.0 - 1.0;
+            iv[i] = (struct interval){start, start + (double)(mid % 3000000) / 1000000.0, 1};
+        }
+    }
+}
+
 static int check_case(const cJSON *c, int *bit_exact)
 {
     const char *kind = cJSON_GetObjectItemCaseSensitive(c, "kind")->valuestring;
     const char *name = cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring;
     const cJSON *samples = cJSON_GetObjectItemCaseSensitive(c, "samples");
-    size_t n = (size_t)cJSON_GetArraySize(samples);
+    const cJSON *gen = cJSON_GetObjectItemCaseSensitive(c, "generate");
+    size_t n = samples ? (size_t)cJSON_GetArraySize(samples) : (size_t)num(gen, "n");
     struct weighted *w = calloc(n + 1, sizeof *w);
     struct interval *iv = calloc(n + 1, sizeof *iv);
-    size_t i = 0;
-    for (const cJSON *s = samples->child; s; s = s->next, i++) {
-        double a = cJSON_GetArrayItem(s, 0)->valuedouble, b = cJSON_GetArrayItem(s, 1)->valuedouble;
-        w[i] = (struct weighted){a, b};
-        iv[i] = (struct interval){a, b, 1};
+    if (samples) {
+        size_t i = 0;
+        for (const cJSON *s = samples->child; s; s = s->next, i++) {
+            double a = cJSON_GetArrayItem(s, 0)->valuedouble;
+            double b = cJSON_GetArrayItem(s, 1)->valuedouble;
+            w[i] = (struct weighted){a, b};
+            iv[i] = (struct interval){a, b, 1};
+        }
+    } else {
+        generate(kind, (uint64_t)num(gen, "seed"), n, (uint64_t)num(gen, "coarse"), w, iv);
     }
     struct distribution d;
     if (strcmp(kind, "values") == 0)
