@@ -104,8 +104,16 @@ bool loop_watch(struct loop *loop, int fd, unsigned events, loop_fd_fn *fn, void
     bool existed = w->active;
     uint32_t generation = existed ? w->generation : w->generation + 1;
     struct epoll_event ev = {.events = to_epoll(events), .data.u64 = cookie(fd, generation)};
-    if (epoll_ctl(loop->epoll_fd, existed ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
-        return false;
+    if (epoll_ctl(loop->epoll_fd, existed ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0) {
+        /* Closed without loop_unwatch (epoll then forgets it by itself) and
+         * the number reused: a new file, so a new generation. */
+        if (!existed || errno != ENOENT)
+            return false;
+        generation++;
+        ev.data.u64 = cookie(fd, generation);
+        if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+            return false;
+    }
     *w = (struct watch){fn, data, events, generation, true};
     return true;
 }

@@ -7,7 +7,9 @@
  *   file events  loop_watch(loop, fd, LOOP_READ, on_ready, data) calls
  *                on_ready(loop, fd, events, data) when fd is ready; watching
  *                an fd again changes its events or callback; loop_unwatch
- *                stops it. Level-triggered, like epoll's default.
+ *                stops it. Level-triggered, like epoll's default. An fd
+ *                closed without loop_unwatch can be watched again when its
+ *                number comes back for a new file.
  *   timers       loop_timer_at(loop, when_ns, on_time, data) calls on_time
  *                once at CLOCK_MONOTONIC time when_ns (see util.h now_ns),
  *                driven by one timerfd, so timers fire with nanosecond

@@ -141,3 +141,38 @@ TEST(loop_due_timers_run_without_blocking_and_never_early)
     CHECK_EQ_INT(one.left, 0);
     loop_destroy(loop);
 }
+
+struct reused {
+    int reads;
+};
+
+static void on_reused(struct loop *loop, int fd, unsigned events, void *data)
+{
+    char c;
+    if (events & LOOP_READ && read(fd, &c, 1) == 1)
+        ((struct reused *)data)->reads++;
+    loop_stop(loop);
+}
+
+TEST(loop_watch_survives_fd_reuse_without_unwatch)
+{
+    /* A watched fd closed behind the loop's back (epoll forgets it by
+     * itself) and its number reused by a new file: watching the new file
+     * must work. libcurl's socket callback treats a failed watch as fatal
+     * for every transfer of the multi handle. */
+    struct loop *loop = loop_create();
+    int a[2], b[2];
+    CHECK(pipe(a) == 0);
+    struct reused r = {0};
+    CHECK(loop_watch(loop, a[0], LOOP_READ, on_reused, &r));
+    int old = a[0];
+    close(a[0]), close(a[1]);
+    CHECK(pipe(b) == 0);
+    CHECK_EQ_INT(b[0], old); /* the lowest free number comes back */
+    CHECK(loop_watch(loop, b[0], LOOP_READ, on_reused, &r));
+    CHECK(write(b[1], "x", 1) == 1);
+    loop_run_once(loop, 1000 * NS_PER_MS);
+    CHECK_EQ_INT(r.reads, 1);
+    loop_destroy(loop);
+    close(b[0]), close(b[1]);
+}
