@@ -141,8 +141,10 @@ static bool take_line(struct sse_parser *p, const char *line, size_t len, sse_ev
 enum sse_status sse_feed(struct sse_parser *p, const char *bytes, size_t n, sse_event_fn *on_event,
                          void *ctx)
 {
+    if (n == 0)
+        return SSE_OK; /* keeps last_was_cr for the bytes that follow */
     size_t i = 0;
-    if (p->last_was_cr && n > 0 && bytes[0] == '\n')
+    if (p->last_was_cr && bytes[0] == '\n')
         i = 1;
     p->last_was_cr = false;
     while (i < n) {
@@ -212,7 +214,9 @@ bool openai_parse_event(const char *data, size_t len, struct openai_event *out)
         return false;
     }
     out->doc = doc;
-    if (cJSON_GetObjectItemCaseSensitive(doc, "error")) {
+    /* Some servers send "error": null on every chunk. */
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(doc, "error");
+    if (error && !cJSON_IsNull(error) && !cJSON_IsFalse(error)) {
         out->error = message_of(doc);
         if (!out->error)
             out->error = xstrdup("the server sent an error event without a message");
@@ -241,7 +245,8 @@ bool openai_parse_event(const char *data, size_t len, struct openai_event *out)
         }
     }
     const cJSON *stamp = cJSON_GetObjectItemCaseSensitive(doc, "mock_sent_ns");
-    if (cJSON_IsNumber(stamp))
+    /* Range-checked: converting a double outside int64_t is undefined. */
+    if (cJSON_IsNumber(stamp) && stamp->valuedouble > 0 && stamp->valuedouble < 9e18)
         out->mock_sent_ns = (int64_t)stamp->valuedouble;
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
     if (cJSON_IsObject(usage)) {

@@ -198,3 +198,43 @@ TEST(models_list)
     free(ids[0]), free(ids[1]), free(ids);
     CHECK_EQ_INT(openai_parse_models("{}", 2, &ids), -1);
 }
+
+TEST(sse_empty_feed_between_cr_and_lf)
+{
+    /* "\r\n" split as "\r", "" (an empty write), "\n" is still one line end:
+     * the two data lines belong to one event. */
+    struct sse_parser p;
+    sse_init(&p);
+    struct collected c = {0};
+    CHECK_EQ_INT(sse_feed(&p, "data: a\r", 8, collect, &c), SSE_OK);
+    CHECK_EQ_INT(sse_feed(&p, "", 0, collect, &c), SSE_OK);
+    CHECK_EQ_INT(sse_feed(&p, "\ndata: b\n\n", 10, collect, &c), SSE_OK);
+    CHECK_EQ_INT(c.n, 1);
+    CHECK_EQ_STR(c.events[0], "a\nb");
+    sse_free(&p);
+}
+
+TEST(event_null_error_field_is_not_an_error)
+{
+    /* Some OpenAI-compatible servers put "error": null on every chunk. */
+    struct openai_event ev;
+    const char chunk[] = "{\"choices\":[{\"text\":\"a\"}],\"error\":null}";
+    CHECK(openai_parse_event(chunk, sizeof chunk - 1, &ev));
+    CHECK(ev.error == NULL);
+    CHECK(ev.has_text);
+    openai_event_free(&ev);
+}
+
+TEST(event_absurd_stamp_is_ignored)
+{
+    /* A number that fits no int64_t (converting it would be undefined). */
+    struct openai_event ev;
+    const char huge[] = "{\"choices\":[{\"text\":\"a\"}],\"mock_sent_ns\":1e300}";
+    CHECK(openai_parse_event(huge, sizeof huge - 1, &ev));
+    CHECK(ev.mock_sent_ns == 0);
+    openai_event_free(&ev);
+    const char nan_like[] = "{\"choices\":[{\"text\":\"a\"}],\"mock_sent_ns\":-1e19}";
+    CHECK(openai_parse_event(nan_like, sizeof nan_like - 1, &ev));
+    CHECK(ev.mock_sent_ns == 0);
+    openai_event_free(&ev);
+}
