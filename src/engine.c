@@ -61,8 +61,7 @@ struct worker {
     int64_t level_start_ns, deadline_ns;
     uint32_t streams;       /* closed loop: requests kept in flight */
     double rate;            /* open loop: this worker's requests/s */
-    uint64_t request_quota; /* max requests for this worker; 0: none */
-    uint64_t issued;        /* requests started or queued this level */
+    uint32_t max_in_flight; /* open loop: this worker's share of the level's cap */
     bool ending, level_done;
     int64_t ended_ns;
     struct loop_timer *curl_timer, *start_timer, *end_timer, *arrival_timer;
@@ -89,6 +88,10 @@ struct engine {
     struct loop *control;
     int done_fd;
     _Atomic uint64_t next_seq;
+    /* Requests taken from the level's max_requests by all workers together
+     * (a split per worker would strand the share of a worker that has no
+     * stream, or finishes first). */
+    _Atomic uint64_t claimed;
     atomic_bool shutting_down;
 };
 
@@ -304,15 +307,21 @@ static void untrack_active(struct worker *w, struct request *r)
     last->active_index = r->active_index;
 }
 
-/* Starts one request now; intended_ns is when the schedule wanted it. */
-static void start_request(struct worker *w, int64_t intended_ns)
+static void finish_request(struct worker *w, struct request *r, enum request_outcome outcome,
+                           CURLcode rc);
+
+/* Starts one request now; intended_ns is when the schedule wanted it.
+ * False when it could not be started (out of memory, or libcurl refused
+ * it: then it is recorded as an error); callers stop starting more for now
+ * instead of spinning on the failure. */
+static bool start_request(struct worker *w, int64_t intended_ns)
 {
     struct engine *e = w->engine;
     struct request *r = w->free_list;
     if (r)
         w->free_list = r->next_free;
     else if (!(r = request_new(w)))
-        return; /* out of handles: the level runs with fewer */
+        return false; /* out of handles: the level runs with fewer */
 
     uint64_t seq = atomic_fetch_add(&e->next_seq, 1);
     struct engine_prompt prompt = {0};
@@ -353,13 +362,19 @@ static void start_request(struct worker *w, int64_t intended_ns)
     curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)(w->plan->request_timeout_s * 1000));
 
     track_active(w, r);
-    w->issued++;
     atomic_fetch_add_explicit(&w->started, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->in_flight, 1, memory_order_relaxed);
     r->rec.send_ns = now_ns();
     if (!intended_ns)
         r->rec.intended_ns = r->rec.send_ns;
-    curl_multi_add_handle(w->multi, r->easy);
+    CURLMcode mc = curl_multi_add_handle(w->multi, r->easy);
+    if (mc != CURLM_OK) {
+        fail_stream(r, REQERR_OTHER,
+                    xasprintf("libcurl cannot start the request: %s", curl_multi_strerror(mc)));
+        finish_request(w, r, OUTCOME_ERROR, CURLE_OK);
+        return false;
+    }
+    return true;
 }
 
 static void keep_record(struct worker *w, struct request *r)
@@ -441,23 +456,39 @@ static void finish_request(struct worker *w, struct request *r, enum request_out
 
 static void end_level(struct worker *w);
 
+/* Takes one request from the level's max_requests (none: unlimited). */
+static bool claim_request(struct worker *w)
+{
+    uint64_t max = w->plan->max_requests;
+    return !max || atomic_fetch_add_explicit(&w->engine->claimed, 1, memory_order_relaxed) < max;
+}
+
 static bool quota_left(const struct worker *w)
 {
-    return !w->request_quota || w->issued < w->request_quota;
+    uint64_t max = w->plan->max_requests;
+    return !max || atomic_load_explicit(&w->engine->claimed, memory_order_relaxed) < max;
 }
 
 static void refill(struct worker *w)
 {
-    if (w->ending)
+    /* Nothing starts before the level does: a libcurl timer or socket event
+     * left from the last level can run the loop during the start delay. */
+    if (w->ending || w->start_timer)
         return;
-    if (load_profile_is_open_loop(w->plan->profile)) {
-        while (w->queue_head < w->n_queued && w->n_active < w->plan->max_in_flight)
-            start_request(w, w->queued[w->queue_head++]);
+    bool open_loop = load_profile_is_open_loop(w->plan->profile);
+    if (open_loop) {
+        while (w->queue_head < w->n_queued && w->n_active < w->max_in_flight)
+            if (!start_request(w, w->queued[w->queue_head++]))
+                break;
     } else {
-        while (w->n_active < w->streams && quota_left(w))
-            start_request(w, 0);
+        while (w->n_active < w->streams && claim_request(w))
+            if (!start_request(w, 0))
+                break;
     }
-    bool nothing_left = !quota_left(w) && w->queue_head == w->n_queued;
+    /* A closed-loop worker with no stream of its own (fewer streams than
+     * workers) has nothing to do: it must not hold the level open. */
+    bool nothing_left =
+        w->queue_head == w->n_queued && (!quota_left(w) || (!open_loop && w->streams == 0));
     if (nothing_left && w->n_active == 0)
         end_level(w);
 }
@@ -533,7 +564,6 @@ static void queue_arrival(struct worker *w, int64_t intended_ns)
         w->queued = xrealloc(w->queued, w->cap_queued * sizeof *w->queued);
     }
     w->queued[w->n_queued++] = intended_ns;
-    w->issued++;
 }
 
 static void on_arrival(struct loop *loop, void *data)
@@ -542,9 +572,12 @@ static void on_arrival(struct loop *loop, void *data)
     w->arrival_timer = NULL;
     int64_t now = now_ns();
     /* A late timer (a busy core) must not lose arrivals: every arrival
-     * whose time has come is issued, each with its intended time. */
-    while (!w->ending && w->next_arrival_ns <= now && quota_left(w)) {
-        if (w->n_active < w->plan->max_in_flight && w->queue_head == w->n_queued)
+     * whose time has come is issued, each with its intended time; but none
+     * meant for after the level's end (the deadline timer, due too, runs
+     * next and would only cancel them). */
+    while (!w->ending && w->next_arrival_ns <= now && w->next_arrival_ns < w->deadline_ns &&
+           claim_request(w)) {
+        if (w->n_active < w->max_in_flight && w->queue_head == w->n_queued)
             start_request(w, w->next_arrival_ns);
         else
             queue_arrival(w, w->next_arrival_ns);
@@ -612,12 +645,13 @@ static void end_level(struct worker *w)
 static void run_level(struct worker *w)
 {
     w->ending = w->level_done = false;
-    w->issued = 0;
     w->n_queued = w->queue_head = 0;
     w->start_timer = loop_timer_at(w->loop, w->level_start_ns, on_level_start, w);
     w->end_timer = loop_timer_at(w->loop, w->deadline_ns, on_deadline, w);
+    /* Keep as many idle connections as the level may use at once. */
+    bool open_loop = load_profile_is_open_loop(w->plan->profile);
     curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
-                      (long)(w->streams > w->plan->max_in_flight ? w->streams : w->plan->max_in_flight) + 16);
+                      (long)(open_loop ? w->max_in_flight : w->streams) + 16);
     while (!w->level_done)
         loop_run_once(w->loop, -1);
 }
@@ -891,9 +925,10 @@ bool engine_run_level(struct engine *e, const struct level_plan *plan, uint32_t 
         w->deadline_ns = deadline;
         w->streams = open_loop ? 0 : (uint32_t)(streams / n + (i < streams % n));
         w->rate = open_loop ? plan->target / n : 0;
-        w->request_quota = plan->max_requests ? plan->max_requests / n + (i < plan->max_requests % n) : 0;
-        if (plan->max_requests && w->request_quota == 0)
-            w->streams = 0, w->rate = 0;
+        /* The cap is the level's, not each worker's. */
+        w->max_in_flight = plan->max_in_flight / n + (i < plan->max_in_flight % n);
+        if (w->max_in_flight == 0)
+            w->max_in_flight = 1;
         w->rng = 0x9E3779B97F4A7C15ULL * (index + 1) ^ (0xD1B54A32D192ED03ULL * (i + 1));
         atomic_store(&w->ok, 0);
         atomic_store(&w->errored, 0);
@@ -903,6 +938,7 @@ bool engine_run_level(struct engine *e, const struct level_plan *plan, uint32_t 
         atomic_store(&w->chunks, 0);
         drain_fd(w->stop_fd); /* a stop meant for an earlier level */
     }
+    atomic_store(&e->claimed, 0);
     for (unsigned i = 0; i < n; i++)
         signal_fd(e->workers[i].start_fd);
 

@@ -115,6 +115,46 @@ def test_max_requests_ends_a_level(ctx):
     assert len(recs) == 10 and all(r["outcome"] == "successful" for r in recs), recs
 
 
+def test_max_requests_are_shared_by_the_workers(ctx):
+    """--max-requests counts across workers: two workers at concurrency 1 still
+    send every request, and a level ends when they are done, not at its duration
+    (a worker with no stream of its own must not hold the level open)."""
+    url = start_mock(ctx, "--ttft-ms", "1", "--itl-ms", "1", "--output-tokens", "4")
+    for profile, level in [("concurrent", "1"), ("concurrent", "3"), ("constant", "100")]:
+        out = f"{profile}{level}"
+        run(ctx, url, "--profile", profile, "--levels", level, "--duration", "20s",
+            "--max-requests", "7", "--workers", "2", "--output-tokens", "4",
+            "--prompt-tokens", "8", out=out, timeout=60)
+        recs = records(ctx, out)
+        assert len(recs) == 7, f"{profile} {level}: {len(recs)} requests, expected 7: {recs}"
+        assert all(r["outcome"] == "successful" for r in recs), recs
+        with open(ctx.path(out, "benchmarks.json")) as f:
+            level_s = json.load(f)["benchmarks"][0]["duration"]
+        assert level_s < 10, f"{profile} {level}: the level lasted {level_s:.1f} s of its 20 s"
+
+
+def test_a_stalled_client_sends_nothing_past_the_deadline(ctx):
+    """Open loop, the client stopped (SIGSTOP) across the level's end: on waking,
+    the arrivals it missed are sent late, each with its intended time, but none
+    whose intended time is past the level's end."""
+    url = start_mock(ctx, "--ttft-ms", "1", "--itl-ms", "1", "--output-tokens", "4")
+    proc = ctx.start([ctx.bin, "run", "--endpoint", url + "/v1", "--model", "m", "--profile",
+                      "constant", "--levels", "20", "--duration", "2s", "--output-dir",
+                      ctx.path("out"), "--output-tokens", "4", "--prompt-tokens", "8"], name="run")
+    ctx.wait_for_log(proc, r"level 1/1")
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGSTOP)
+    time.sleep(3)  # past the 2 s deadline
+    os.kill(proc.pid, signal.SIGCONT)
+    assert proc.wait(timeout=60) == 0
+    recs = records(ctx)
+    first = min(r["intended_ns"] for r in recs)  # constant: the first arrival is the level start
+    late = [r for r in recs if r["intended_ns"] >= first + 2_000_000_000]
+    assert not late, f"{len(late)} requests intended after the level's end: {late[:2]}"
+    assert sum(r["send_ns"] - r["intended_ns"] > 500_000_000 for r in recs) > 0, \
+        "the stall did not delay any arrival: the test did not test anything"
+
+
 FAULTS = [
     ("429@every4", "http", "HTTP 429"),
     ("503@every4", "http", "HTTP 503"),
