@@ -5,7 +5,8 @@
  *
  * Everything the run holds lives in one `struct session`, released in one
  * place. Signals: the first SIGINT/SIGTERM stops the sweep and writes what
- * was measured, marked interrupted (exit 3); a second one exits at once. */
+ * was measured, marked interrupted (exit 3); a second one exits at once,
+ * whenever it comes (in the sweep, or while the results are written). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -65,7 +66,7 @@ struct session {
     struct run run;
     struct progress progress;
     int signal_fd;
-    int signals_seen;
+    bool signalled; /* the first signal came: the next one exits at once */
 };
 
 /* --- endpoint ----------------------------------------------------------- */
@@ -267,22 +268,48 @@ static bool block_signals(struct session *s)
     return s->signal_fd >= 0;
 }
 
+/* The second signal's handler: only async-signal-safe calls. */
+static void exit_at_once(int signo)
+{
+    static const char msg[] = "\nllmsweep: second signal: exiting now, results not written\n";
+    ssize_t ignored = write(2, msg, sizeof msg - 1);
+    (void)ignored;
+    _exit(128 + signo);
+}
+
+/* After the first signal, the next one is handled by exit_at_once() in
+ * this (the main) thread, the only one that stops blocking them: the
+ * signalfd is read only while a level runs, and the results may take a
+ * while to write. */
+static void arm_second_signal(void)
+{
+    struct sigaction sa = {.sa_handler = exit_at_once};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
+}
+
+/* engine_config.on_interrupt, and once after the sweep for a signal that
+ * came after the last level: consumes one signal from the signalfd. */
 static bool on_interrupt(void *ctx)
 {
     struct session *s = ctx;
     struct signalfd_siginfo info;
     if (read(s->signal_fd, &info, sizeof info) != sizeof info)
         return false;
-    if (++s->signals_seen > 1) {
-        static const char msg[] = "\nllmsweep: second signal: exiting now, results not written\n";
-        ssize_t ignored = write(2, msg, sizeof msg - 1);
-        (void)ignored;
-        _exit(128 + (int)info.ssi_signo);
-    }
+    if (s->signalled) /* two were pending at once: the handler missed this one */
+        exit_at_once((int)info.ssi_signo);
+    s->signalled = true;
     fprintf(stderr,
             "\nllmsweep: %s: stopping the sweep and writing what was measured "
             "(send it again to exit at once)\n",
             strsignal((int)info.ssi_signo));
+    arm_second_signal();
     return true;
 }
 
@@ -553,6 +580,7 @@ static int run_main(const struct cli_args *args)
     s.run.interrupted = !completed;
     engine_destroy(s.engine);
     s.engine = NULL;
+    on_interrupt(&s); /* a signal after the last level: the next one exits at once */
 
     if (!write_outputs(&s, quiet, &err))
         goto fail;

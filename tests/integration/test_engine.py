@@ -217,15 +217,22 @@ def test_interruption_keeps_what_was_measured(ctx):
 
 
 def test_second_signal_exits_at_once(ctx):
-    url = start_mock(ctx, "--ttft-ms", "5", "--itl-ms", "5", "--output-tokens", "20")
-    proc = ctx.start([ctx.bin, "run", "--endpoint", url + "/v1", "--model", "m", "--levels", "2",
-                      "--duration", "30s", "--output-dir", ctx.path("out")], name="run")
+    """After the first signal the sweep stops and the results are written; a
+    second signal must exit at once, also while they are written (tens of
+    thousands of records take a while). Sending it right after the first
+    would race with a sweep that stops in a millisecond."""
+    url = start_mock(ctx, "--ttft-ms", "0", "--itl-ms", "0", "--output-tokens", "2")
+    proc = ctx.start([ctx.bin, "run", "--endpoint", url + "/v1", "--model", "m", "--levels", "64",
+                      "--duration", "60s", "--output-dir", ctx.path("out"), "--output-tokens", "2",
+                      "--prompt-tokens", "4"], name="run")
     ctx.wait_for_log(proc, r"level 1/1")
+    time.sleep(2)
     os.kill(proc.pid, signal.SIGINT)
-    ctx.wait_for_log(proc, r"send it again")
+    ctx.wait_for_log(proc, r"stopped: interrupted")  # the engine is done; writing begins
     os.kill(proc.pid, signal.SIGINT)
-    rc = proc.wait(timeout=10)
-    assert rc == 128 + signal.SIGINT, rc
+    rc = proc.wait(timeout=60)
+    assert rc == 128 + signal.SIGINT, f"exit {rc}: the second signal was not acted on"
+    assert not os.path.exists(ctx.path("out", "benchmarks.json.complete"))
 
 
 def test_preflight_failures(ctx):
