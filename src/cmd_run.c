@@ -33,7 +33,8 @@
 #include "tokenizer.h"
 #include "util.h"
 
-#define MAX_HEADERS 64
+#define MAX_SPEC_HEADERS 64                /* spec_load.c's limit */
+#define MAX_HEADERS (MAX_SPEC_HEADERS + 1) /* and the API key's */
 #define PREFLIGHT_TIMEOUT_S 30
 #define CONNECT_TIMEOUT_S 10
 
@@ -146,7 +147,7 @@ static bool open_endpoint(struct session *s, struct buf *err)
         memset(key, 0, strlen(key));
         free(key);
     }
-    for (size_t i = 0; i < spec->n_headers && s->n_headers < MAX_HEADERS; i++)
+    for (size_t i = 0; i < spec->n_headers && i < MAX_SPEC_HEADERS; i++)
         s->headers[s->n_headers++] =
             xasprintf("%s: %s", spec->headers[i].name, spec->headers[i].value);
 

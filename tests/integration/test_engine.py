@@ -1,9 +1,11 @@
 """Issue 5: the sweep engine against the mock server (exact concurrency, timing,
 open-loop rates, cancellation, faults, interruption, preflight)."""
+import http.server
 import json
 import os
 import signal
 import statistics
+import threading
 import time
 import urllib.request
 
@@ -245,3 +247,37 @@ def test_preflight_failures(ctx):
     r = ctx.llmsweep("run", "--endpoint", f"http://127.0.0.1:{port}/v1", "--model", "m",
                      "--levels", "1", "--duration", "1s", "--output-dir", ctx.path("y"))
     assert r.returncode == 1 and "refused" in r.stderr, r
+
+
+def test_every_spec_header_is_sent_with_the_api_key(ctx):
+    """The spec may name 64 headers; with the API key's that is 65 to send."""
+    seen = []
+
+    class Models(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(dict(self.headers))
+            body = b'{"object":"list","data":[]}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Models)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        headers = "".join(f"  - {{name: X-H{i}, value: v{i}}}\n" for i in range(64))
+        with open(ctx.path("spec.yaml"), "w") as f:
+            f.write(f"name: h\nmodel: m\nendpoint: http://127.0.0.1:{server.server_port}/v1\n"
+                    f"api_key_env: LLMSWEEP_TEST_KEY\nheaders:\n{headers}")
+        r = ctx.llmsweep("run", "--spec", ctx.path("spec.yaml"), "--levels", "1", "--duration",
+                         "1s", "--output-dir", ctx.path("out"),
+                         env={"LLMSWEEP_TEST_KEY": "secret"})
+    finally:
+        server.shutdown()
+    assert r.returncode == 1 and "does not serve model 'm'" in r.stderr, r.stderr
+    assert seen and seen[0].get("Authorization") == "Bearer secret", seen
+    missing = [i for i in range(64) if seen[0].get(f"X-H{i}") != f"v{i}"]
+    assert not missing, f"headers not sent: {missing}"
