@@ -877,6 +877,8 @@ static void gather(struct control *c, uint32_t index, struct level_run *out)
     size_t n = 0;
     for (unsigned i = 0; i < e->n_workers; i++) {
         struct worker *w = &e->workers[i];
+        if (!w->n_records)
+            continue; /* w->records may be NULL: memcpy from NULL is undefined */
         memcpy(records + n, w->records, w->n_records * sizeof *records);
         n += w->n_records;
         w->n_records = 0;
