@@ -127,7 +127,10 @@ static char *read_api_key(const struct spec *spec, struct buf *err)
     return buf_steal(&key);
 }
 
-static bool open_endpoint(struct session *s, struct buf *err)
+/* The CA bundle, the API key and the spec's headers. What the spec names
+ * must be usable: a missing CA file or key is bad input, not a failed
+ * endpoint. */
+static bool load_credentials(struct session *s, struct buf *err)
 {
     const struct spec *spec = &s->spec;
     const char *ca_files[1] = {spec->ca_file};
@@ -150,7 +153,12 @@ static bool open_endpoint(struct session *s, struct buf *err)
     for (size_t i = 0; i < spec->n_headers && i < MAX_SPEC_HEADERS; i++)
         s->headers[s->n_headers++] =
             xasprintf("%s: %s", spec->headers[i].name, spec->headers[i].value);
+    return true;
+}
 
+static bool open_endpoint(struct session *s, struct buf *err)
+{
+    const struct spec *spec = &s->spec;
     if (strcmp(spec->endpoint, "builtin") == 0) {
         if (!start_builtin(s, err))
             return false;
@@ -551,7 +559,7 @@ static int run_main(const struct cli_args *args)
     if (!load_tokenizer(&s, &err))
         goto fail;
     rc = EXIT_USAGE;
-    if (!prepare_prompts(&s, &err))
+    if (!prepare_prompts(&s, &err) || !load_credentials(&s, &err))
         goto fail;
     rc = EXIT_FAILED;
     if (!open_endpoint(&s, &err))
@@ -609,7 +617,7 @@ const struct cli_command cmd_run = {
         "summary.json, requests.jsonl and the completion marker benchmarks.json.complete.\n"
         "Ctrl-C (or SIGTERM) stops the sweep and writes what was measured (exit 3).\n"
         "Exit codes: 0 done, 1 endpoint or outputs failed or no request succeeded,\n"
-        "2 bad spec or options, 3 interrupted.",
+        "2 bad spec or options (or a CA file or API key it names), 3 interrupted.",
     .options = options,
     .min_args = 0,
     .max_args = 1,

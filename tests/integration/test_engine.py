@@ -281,3 +281,15 @@ def test_every_spec_header_is_sent_with_the_api_key(ctx):
     assert seen and seen[0].get("Authorization") == "Bearer secret", seen
     missing = [i for i in range(64) if seen[0].get(f"X-H{i}") != f"v{i}"]
     assert not missing, f"headers not sent: {missing}"
+
+
+def test_unusable_credentials_are_bad_input(ctx):
+    """A CA file or API key the spec names but that cannot be used is bad input
+    (exit 2, like `fetch --ca-file`), not a failed endpoint (exit 1)."""
+    url = start_mock(ctx)
+    cases = [("ca_file=" + ctx.path("missing.pem"), "missing.pem"),
+             ("api_key_env=LLMSWEEP_UNSET_KEY", "LLMSWEEP_UNSET_KEY"),
+             ("api_key_file=" + ctx.path("no-key"), "no-key")]
+    for setting, named in cases:
+        r = run(ctx, url, "--levels", "1", "--duration", "1s", "--set", setting, check=False)
+        assert r.returncode == 2 and named in r.stderr, f"{setting}: exit {r.returncode}: {r.stderr}"
