@@ -4,10 +4,11 @@
  * and its own libcurl multi handle driven through the socket API
  * (CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION), its own connections
  * (kept across levels) and its share of the load: closed-loop levels split
- * the streams, open-loop levels split the arrival process. Arrivals are
- * timed by the loop's timerfd in nanoseconds, not by libcurl's millisecond
- * timers. No request ever waits inside libcurl: connection limits are at
- * least the level's concurrency.
+ * the streams, open-loop levels split the arrival process and the cap on
+ * requests in flight; a level's max_requests is one count that all workers
+ * take from. Arrivals are timed by the loop's timerfd in nanoseconds, not
+ * by libcurl's millisecond timers. No request ever waits inside libcurl:
+ * connection limits are at least the level's concurrency.
  *
  * The thread that calls engine_run_level() is the controller: it starts
  * the workers on the level, reports progress, watches the interrupt fd and
