@@ -114,7 +114,7 @@ def test_restricted_v2_on_every_container(ctx):
                     f"{where}: compute resources (requests and limits) must be set"
     assert seen >= 6 * len(mf.OVERLAYS), seen
     for overlay, path in mf.TEMPLATES.items():
-        template = mf.objects_of(ctx.tmp, path)[0]
+        template = mf.template(ctx.tmp, overlay)
         pod = template["spec"]["taskRunTemplate"]["podTemplate"]["securityContext"]
         assert pod == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}, pod
 
@@ -262,7 +262,7 @@ def test_every_reference_resolves(ctx):
         tname = [v["configMap"]["name"] for v in pod["volumes"] if v["name"] == "templates"][0]
         with open(os.path.join(mf.ROOT, mf.TEMPLATES[overlay])) as f:
             assert cms[tname]["data"][env["TEMPLATE"]] == f.read(), overlay
-        template = mf.objects_of(ctx.tmp, mf.TEMPLATES[overlay])[0]
+        template = mf.template(ctx.tmp, overlay)
         for pair in env["SELECTOR"].split(","):
             key, value = pair.split("=")
             assert template["metadata"]["labels"].get(key) == value, (overlay, pair)
@@ -344,7 +344,7 @@ def test_templates_are_runs_never_synced_objects(ctx):
         # Pods: with Argo CD's tracking label among them, Argo CD would prune
         # the runs. The label must appear nowhere.
         assert "app.kubernetes.io/instance" not in text, overlay
-        template = mf.objects_of(ctx.tmp, path)[0]
+        template = mf.template(ctx.tmp, overlay)
         assert "name" not in template["metadata"] and template["metadata"]["generateName"]
         timeouts = template["spec"]["timeouts"]
         hours = lambda d: sum(float(v) * {"h": 1, "m": 1 / 60, "s": 1 / 3600}[u]

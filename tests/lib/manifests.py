@@ -77,6 +77,14 @@ def objects_of(tmpdir, *inputs):
     return objects
 
 
+def template(tmpdir, overlay):
+    """The PipelineRun template of an overlay, as an object (checked alone:
+    its Pipeline is not in the file)."""
+    rc, out, objects = check(tmpdir, TEMPLATES[overlay], extra=["-no-crossref"])
+    assert rc == 0 and " 0 errors" in out and len(objects) == 1, out
+    return objects[0]
+
+
 def by_kind(objects, kind):
     return [o for o in objects if o.get("kind") == kind]
 
