@@ -87,7 +87,7 @@ def test_tektoncheck_rejects_a_broken_pipeline(ctx):
     template = mf.template(ctx.tmp, "quantized")
     template["spec"]["params"] = [p for p in template["spec"]["params"] if p["name"] != "tokenizer"]
     rc, out, _ = mf.check(ctx.tmp, "\n---\n".join(json.dumps(o) for o in objects + [template]))
-    assert rc == 1 and "tokenizer" in out, out
+    assert rc == 1 and "no default: tokenizer" in out, out
 
 
 def test_restricted_v2_on_every_container(ctx):
