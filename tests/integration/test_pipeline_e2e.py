@@ -59,8 +59,8 @@ class Cluster:
                 f.write(value)
         mock = ctx.start([ctx.bin, "mock-server", "--port", "0", "--model", "mistral-24b-quantized",
                           "--ttft-ms", "20", "--itl-ms", "2", "--seed", "7"], name="mock-server")
-        line = ctx.wait_for_log(mock, r"listening on http://\S+")
-        self.endpoint = line.split("listening on ", 1)[1].split()[0] + "/v1"
+        found = ctx.wait_for_log(mock, r"listening on (http://\S+)")
+        self.endpoint = found.group(1) + "/v1"
 
     def pipelinerun(self, **params):
         pr = json.loads(json.dumps(self.template))
