@@ -225,3 +225,25 @@ def test_pipeline_without_registry_rights_fails_in_publish(ctx):
     finally:
         proxy.stop()
         reg.down()
+
+
+def test_sample_taskrun_runs_the_demo(ctx):
+    # tekton/samples/taskrun-run-demo.yaml, the smoke test the README offers,
+    # runs as it is: embedded demo spec, built-in mock endpoint, emptyDir.
+    cluster = Cluster(ctx)
+    samples = os.path.join(mf.ROOT, "tekton", "samples")
+    files = sorted(os.path.join("tekton", "samples", f) for f in os.listdir(samples))
+    rc, out, objects = mf.check(ctx.tmp, mf.build("kustomize/overlays/quantized"), *files)
+    assert rc == 0 and " 0 errors" in out, out
+    demo = [o for o in objects if o.get("metadata", {}).get("generateName") == "llmsweep-run-demo-"][0]
+    results = ctx.path("emptydir")
+    os.makedirs(results)
+    sim = tektonsim.Simulator(cluster.objects, {IMAGE: {"/usr/local/bin/llmsweep": ctx.bin}},
+                              ctx.path("runs"), serviceaccount_dir=cluster.sa)
+    os.makedirs(ctx.path("runs"))
+    t = sim.run_taskrun(demo, {"results": results})
+    assert t.status == "Succeeded", f"{t.status} {t.reason} {t.steps}"
+    assert t.steps[0][1] == ["/usr/local/bin/llmsweep", "run", "demo", "--tokenizer", "",
+                             "--output-dir", "/workspace/results", "--levels", "1,4",
+                             "--duration", "5s"], t.steps[0][1]
+    assert os.path.exists(os.path.join(results, "benchmarks.json"))
