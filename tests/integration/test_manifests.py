@@ -529,3 +529,18 @@ def test_schedule_reports_api_errors_and_bad_selectors(ctx):
     api.url = "http://127.0.0.1:1"
     r = run_script(ctx, api)
     assert r.returncode == 1 and "cannot reach the API server" in r.stderr, r.stderr
+
+
+def test_samples_validate_and_name_what_exists(ctx):
+    objects, _ = rendered(ctx, "quantized")
+    names = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    folder = os.path.join(mf.ROOT, "tekton", "samples")
+    files = sorted(os.path.join("tekton", "samples", f) for f in os.listdir(folder))
+    rc, out, samples = mf.check(ctx.tmp, *files)
+    assert rc == 0 and " 0 errors" in out, out
+    assert sorted(s["spec"]["taskRef"]["name"] for s in samples) == \
+        sorted(n for k, n in names if k == "Task"), "one sample per Task"
+    for s in samples:
+        assert s["kind"] == "TaskRun" and s["metadata"]["generateName"]
+        assert ("ServiceAccount", s["spec"]["serviceAccountName"]) in names
+        assert s["spec"].get("timeout"), "explicit timeout"
