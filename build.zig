@@ -73,11 +73,13 @@ pub fn build(b: *std.Build) void {
     const sources = listCFiles(b, "src");
     const build_info = generateBuildInfo(b);
     const embedded = generateEmbeddedSpecs(b);
+    const unicode_tables = generateUnicodeTables(b, deps);
 
     const exe_mod = projectModule(b, deps, target, optimize, strip, libs);
     exe_mod.addCSourceFiles(.{ .root = b.path("src"), .files = sources, .flags = &project_cflags });
     exe_mod.addCSourceFile(.{ .file = build_info, .flags = &project_cflags });
     exe_mod.addCSourceFile(.{ .file = embedded, .flags = &generated_cflags });
+    exe_mod.addCSourceFile(.{ .file = unicode_tables, .flags = &generated_cflags });
     const exe = b.addExecutable(.{ .name = "llmsweep", .root_module = exe_mod, .linkage = .static });
     b.installArtifact(exe);
 
@@ -90,6 +92,7 @@ pub fn build(b: *std.Build) void {
     test_mod.addCSourceFiles(.{ .root = b.path("src"), .files = withoutMain(b, sources), .flags = &project_cflags });
     test_mod.addCSourceFile(.{ .file = build_info, .flags = &project_cflags });
     test_mod.addCSourceFile(.{ .file = embedded, .flags = &generated_cflags });
+    test_mod.addCSourceFile(.{ .file = unicode_tables, .flags = &generated_cflags });
     test_mod.addCSourceFiles(.{ .root = b.path("tests/unit"), .files = listCFiles(b, "tests/unit"), .flags = &project_cflags });
     test_mod.addIncludePath(b.path("tests/unit"));
     const unit = b.addExecutable(.{ .name = "llmsweep-unit", .root_module = test_mod, .linkage = .static });
@@ -410,4 +413,51 @@ fn appendCString(b: *std.Build, list: *std.ArrayList(u8), text: []const u8) void
         }
     }
     appendStr(b, list, "\"");
+}
+
+/// unicode_tables.c: the tables behind src/unicode.h, generated from the
+/// Unicode Character Database (.deps/src/unicode-data/UCD.zip, pinned in
+/// tools/deps.lock) by tools/gen/unicode_tables.c, a program built for and
+/// run on the build host. The UCD text files are taken out of the zip here,
+/// at configure time; the generator runs only when they or it change.
+fn generateUnicodeTables(b: *std.Build, deps: Deps) std.Build.LazyPath {
+    const io = b.graph.io;
+    const inputs = [_][]const u8{
+        "UnicodeData.txt",
+        "PropList.txt",
+        "DerivedCoreProperties.txt",
+        "CompositionExclusions.txt",
+        "CaseFolding.txt",
+    };
+    const zip_path = b.pathJoin(&.{ deps.root, "unicode-data", "UCD.zip" });
+    b.dependOnFileContents(b.path(zip_path));
+    var file = rootDir(b).openFile(io, zip_path, .{}) catch |err|
+        std.process.fatal("cannot open {s}: {t} (run tools/bootstrap)", .{ zip_path, err });
+    defer file.close(io);
+    var read_buf: [4096]u8 = undefined;
+    var reader = file.reader(io, &read_buf);
+    var entries = std.zip.Iterator.init(&reader) catch |err|
+        std.process.fatal("{s} is not a zip file: {t}", .{ zip_path, err });
+    const ucd = b.addWriteFiles();
+    var found: [inputs.len]?std.Build.LazyPath = @splat(null);
+    var name_buf: [256]u8 = undefined;
+    while (entries.next() catch |err| std.process.fatal("cannot read {s}: {t}", .{ zip_path, err })) |entry| {
+        const name = entry.getFilename(&reader, &name_buf, .{}) catch continue;
+        for (inputs, 0..) |want, i| {
+            if (!std.mem.eql(u8, name, want)) continue;
+            var text: std.Io.Writer.Allocating = .init(b.allocator);
+            entry.extractTo(&reader, &text.writer) catch |err|
+                std.process.fatal("cannot extract {s} from {s}: {t}", .{ want, zip_path, err });
+            found[i] = ucd.add(want, text.written());
+        }
+    }
+
+    const gen_mod = b.createModule(.{ .target = b.graph.host, .optimize = .ReleaseFast, .link_libc = true });
+    gen_mod.addCSourceFiles(.{ .root = b.path("tools/gen"), .files = &.{"unicode_tables.c"}, .flags = &project_cflags });
+    const gen = b.addExecutable(.{ .name = "unicode_tables", .root_module = gen_mod });
+    const run = b.addRunArtifact(gen);
+    for (inputs, found) |want, path| {
+        run.addFileArg(path orelse std.process.fatal("{s} has no {s}", .{ zip_path, want }));
+    }
+    return run.addOutputFileArg("unicode_tables.c");
 }

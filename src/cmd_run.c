@@ -1,132 +1,178 @@
-/* `llmsweep run`: the benchmark. spec -> plan -> preflight -> engine, level
- * by level -> records -> outputs. Signals: the first SIGINT/SIGTERM stops
- * the sweep and keeps what was measured (exit 3); a second one exits at
- * once. */
+/* `llmsweep run`: the benchmark, top to bottom as it happens:
+ *
+ *   spec -> endpoint (or the built-in mock) -> preflight -> tokenizer and
+ *   prompts -> engine, level by level -> statistics -> output files.
+ *
+ * Everything the run holds lives in one `struct session`, released in one
+ * place. Signals: the first SIGINT/SIGTERM stops the sweep and writes what
+ * was measured, marked interrupted (exit 3); a second one exits at once. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
-
-#include <cJSON.h>
 
 #include "commands.h"
 #include "engine.h"
+#include "hub.h"
 #include "http.h"
+#include "mockserver.h"
 #include "openai.h"
+#include "outputs.h"
 #include "plan.h"
 #include "progress.h"
+#include "prompts.h"
 #include "record.h"
 #include "spec.h"
+#include "stats.h"
+#include "tokenizer.h"
 #include "util.h"
+
+#define MAX_HEADERS 64
+#define PREFLIGHT_TIMEOUT_S 30
+#define CONNECT_TIMEOUT_S 10
 
 static const struct cli_option options[] = {
     {"spec", 0, "FILE", "run spec file (YAML), e.g. a mounted ConfigMap", false},
-    {"endpoint", 0, "URL", "base URL ending in /v1, or 'builtin' for the built-in mock", false},
-    {"model", 0, "NAME", "served model name", false},
-    {"api", 0, "chat|completions", "which OpenAI API to call", false},
-    {"profile", 0, "PROFILE", "concurrent, synchronous, throughput, constant, poisson or sweep", false},
-    {"levels", 0, "LIST", "concurrencies or rates, comma-separated (1,5,10,25)", false},
-    {"duration", 0, "DURATION", "time per level (120s, 2m)", false},
-    {"max-requests", 0, "N", "end a level after N requests", false},
-    {"prompt-tokens", 0, "N", "prompt length in tokens", false},
-    {"output-tokens", 0, "N", "output length in tokens", false},
-    {"tokenizer", 0, "FILE|REPO", "tokenizer.json, a folder, or a Hugging Face repo", false},
-    {"output-dir", 'o', "DIR", "where results go", false},
-    {"workers", 0, "N", "engine threads (more than one core)", false},
-    {"set", 0, "KEY.PATH=VALUE", "set any spec field", true},
-    {"quiet", 'q', NULL, "no progress output", false},
+    SPEC_CLI_OPTIONS,
+    {"quiet", 'q', NULL, "no progress output and no table at the end", false},
     {0},
 };
 
-/* --- signals ------------------------------------------------------------- */
+struct session {
+    struct spec spec;
+    struct mock_server *mock;
+    char *endpoint; /* where requests go: the spec's, or the built-in mock's */
+    char *url;      /* endpoint + the API's path */
+    struct http_ca_bundle *ca;
+    struct http_config http;
+    char *headers[MAX_HEADERS]; /* "Name: value", the API key's first */
+    size_t n_headers;
 
-struct interrupts {
-    int fd; /* signalfd for SIGINT and SIGTERM, blocked in every thread */
-    int count;
+    struct tokenizer *tokenizer; /* NULL: prompt lengths are approximate */
+    char *tokenizer_source;
+    struct tokenizer_session *mock_session; /* the built-in mock counts with it */
+    struct prompt_source *prompts;
+    struct tokenizer_session **sessions; /* per engine worker */
+    struct prompt *prompt_of;            /* per engine worker */
+    unsigned workers;
+
+    struct engine *engine;
+    struct run run;
+    struct progress progress;
+    int signal_fd;
+    int signals_seen;
 };
 
-static bool on_interrupt(void *ctx);
+/* --- endpoint ----------------------------------------------------------- */
 
-/* --- prompts without a tokenizer ---------------------------------------- */
-
-/* Until a tokenizer is configured, a prompt of N tokens is approximated as
- * 4 * N bytes of text (the mock server counts ceil(bytes / 4)), led by the
- * request's sequence number so no two prompts share a prefix. */
-struct approx_prompts {
-    char **text; /* one buffer per worker */
-    int prompt_tokens, output_tokens;
-};
-
-static void approx_next(void *ctx, unsigned worker, uint64_t seq, struct engine_prompt *out)
+static uint64_t mock_counts_with_tokenizer(void *ctx, const char *text, size_t len)
 {
-    static const char words[] = "benchmark token stream latency model serve measure price ";
-    struct approx_prompts *ap = ctx;
-    size_t bytes = (size_t)ap->prompt_tokens * 4;
-    char *text = ap->text[worker];
-    int head = snprintf(text, bytes + 1, "%llu ", (unsigned long long)seq);
-    for (size_t i = (size_t)head; i < bytes; i++)
-        text[i] = words[(i - (size_t)head) % (sizeof words - 1)];
-    text[bytes] = '\0';
-    *out = (struct engine_prompt){text, ap->prompt_tokens, ap->output_tokens};
+    return tokenizer_count(ctx, text, len);
 }
 
-/* --- the run ---------------------------------------------------------------- */
-
-struct run_context {
-    const struct spec *spec;
-    struct progress progress;
-    struct interrupts interrupts;
-    const struct level_plan *current;
-};
-
-static bool on_interrupt(void *ctx)
+/* The built-in mock, in-process on an ephemeral loopback port, serving the
+ * spec's model. Like a small GPU: prefill costs per prompt token, and past
+ * 8 streams every delay grows, so a sweep shows saturation. */
+static bool start_builtin(struct session *s, struct buf *err)
 {
-    struct run_context *rc = ctx;
-    struct signalfd_siginfo info;
-    if (read(rc->interrupts.fd, &info, sizeof info) != sizeof info)
-        return false;
-    if (++rc->interrupts.count > 1) {
-        static const char msg[] = "\nllmsweep: second signal: exiting now, results not written\n";
-        ssize_t ignored = write(2, msg, sizeof msg - 1);
-        (void)ignored;
-        _exit(128 + (int)info.ssi_signo);
+    struct mock_config cfg;
+    mock_config_defaults(&cfg);
+    cfg.port = 0;
+    cfg.model = s->spec.model;
+    cfg.latency.prefill_ms_per_token = 0.05;
+    cfg.latency.load_knee = 8;
+    cfg.latency.load_slope = 0.05;
+    if (s->tokenizer) {
+        s->mock_session = tokenizer_session_new(s->tokenizer);
+        cfg.count_tokens = mock_counts_with_tokenizer;
+        cfg.count_ctx = s->mock_session;
     }
-    fprintf(stderr, "\nllmsweep: %s: stopping the sweep and writing what was measured "
-                    "(send it again to exit at once)\n",
-            strsignal((int)info.ssi_signo));
+    s->mock = mock_server_start(&cfg, err);
+    if (!s->mock)
+        return false;
+    s->endpoint = xasprintf("%s/v1", mock_server_url(s->mock));
+    cli_info("built-in mock server at %s", s->endpoint);
     return true;
 }
 
-static void on_progress(void *ctx, const struct level_plan *plan, const struct engine_progress *p)
+/* The API key, from the environment variable or the file the spec names.
+ * Never printed, never written anywhere. */
+static char *read_api_key(const struct spec *spec, struct buf *err)
 {
-    struct run_context *rc = ctx;
-    progress_update(&rc->progress, plan, p);
+    if (spec->api_key_env) {
+        const char *v = getenv(spec->api_key_env);
+        if (!v || !*v) {
+            buf_printf(err, "the spec takes the API key from $%s, which is not set",
+                       spec->api_key_env);
+            return NULL;
+        }
+        return xstrdup(v);
+    }
+    struct buf key = {0};
+    if (!read_file(spec->api_key_file, &key)) {
+        buf_printf(err, "cannot read the API key file %s: %s", spec->api_key_file,
+                   strerror(errno));
+        buf_free(&key);
+        return NULL;
+    }
+    while (key.len && (key.data[key.len - 1] == '\n' || key.data[key.len - 1] == '\r'))
+        key.data[--key.len] = '\0';
+    return buf_steal(&key);
 }
 
-static void raise_fd_limit(void)
+static bool open_endpoint(struct session *s, struct buf *err)
 {
-    /* Thousands of streams need thousands of sockets. */
-    struct rlimit lim;
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &lim);
+    const struct spec *spec = &s->spec;
+    const char *ca_files[1] = {spec->ca_file};
+    s->ca = http_ca_bundle_load(ca_files, spec->ca_file ? 1 : 0, err);
+    if (!s->ca)
+        return false;
+    s->http = (struct http_config){
+        .insecure = spec->insecure,
+        .connect_timeout_s = CONNECT_TIMEOUT_S,
+        .ca = s->ca,
+    };
+    if (spec->api_key_env || spec->api_key_file) {
+        char *key = read_api_key(spec, err);
+        if (!key)
+            return false;
+        s->headers[s->n_headers++] = xasprintf("Authorization: Bearer %s", key);
+        memset(key, 0, strlen(key));
+        free(key);
     }
+    for (size_t i = 0; i < spec->n_headers && s->n_headers < MAX_HEADERS; i++)
+        s->headers[s->n_headers++] =
+            xasprintf("%s: %s", spec->headers[i].name, spec->headers[i].value);
+
+    if (strcmp(spec->endpoint, "builtin") == 0) {
+        if (!start_builtin(s, err))
+            return false;
+    } else {
+        s->endpoint = xstrdup(spec->endpoint);
+        if (spec->insecure)
+            cli_warn("TLS verification is off for %s", spec->endpoint);
+    }
+    s->url = xasprintf("%s%s", s->endpoint, openai_path(spec->api));
+    return true;
 }
 
 /* GET {endpoint}/models must answer and list the model. */
-static bool preflight(const struct spec *spec, const struct http_config *http,
-                      const char *const *headers, size_t n_headers)
+static bool preflight(struct session *s)
 {
-    char *url = xasprintf("%s/models", spec->endpoint);
-    struct http_request req = {.url = url, .headers = headers, .n_headers = n_headers};
+    char *url = xasprintf("%s/models", s->endpoint);
+    struct http_config http = s->http;
+    http.total_timeout_s = PREFLIGHT_TIMEOUT_S;
+    struct http_request req = {
+        .url = url, .headers = (const char *const *)s->headers, .n_headers = s->n_headers};
     struct http_response resp;
     struct http_failure fail;
     bool ok = false;
-    if (!http_perform(http, &req, &resp, &fail)) {
+    if (!http_perform(&http, &req, &resp, &fail)) {
         cli_error("preflight: %s", fail.message);
         goto done;
     }
@@ -134,7 +180,7 @@ static bool preflight(const struct spec *spec, const struct http_config *http,
         char *msg = openai_error_message(resp.body.data, resp.body.len, 200);
         cli_error("preflight: GET %s answered HTTP %ld: %s", url, resp.status, msg);
         if (resp.status == 401 || resp.status == 403)
-            cli_error("the endpoint wants credentials: set the spec's api_key_env or api_key_file");
+            cli_error("the endpoint wants credentials: set api_key_env or api_key_file in the spec");
         free(msg);
         goto done;
     }
@@ -148,15 +194,14 @@ static bool preflight(const struct spec *spec, const struct http_config *http,
     }
     struct buf served = {0};
     for (int i = 0; i < n; i++) {
-        if (strcmp(ids[i], spec->model) == 0)
-            ok = true;
+        ok = ok || strcmp(ids[i], s->spec.model) == 0;
         buf_printf(&served, "%s%s", i ? ", " : "", ids[i]);
         free(ids[i]);
     }
     free(ids);
     if (!ok)
-        cli_error("preflight: %s does not serve model '%s'; it serves: %s", spec->endpoint,
-                  spec->model, served.len ? served.data : "(nothing)");
+        cli_error("preflight: %s does not serve model '%s'; it serves: %s", s->endpoint,
+                  s->spec.model, served.len ? served.data : "(nothing)");
     buf_free(&served);
 done:
     http_response_free(&resp);
@@ -164,376 +209,362 @@ done:
     return ok;
 }
 
-/* The API key, from the environment variable or the file the spec names. */
-static char *read_api_key(const struct spec *spec, struct buf *err)
-{
-    if (spec->api_key_env) {
-        const char *v = getenv(spec->api_key_env);
-        if (!v || !*v) {
-            buf_printf(err, "the spec takes the API key from $%s, which is not set",
-                       spec->api_key_env);
-            return NULL;
-        }
-        return xstrdup(v);
-    }
-    if (spec->api_key_file) {
-        struct buf key = {0};
-        if (!read_file(spec->api_key_file, &key)) {
-            buf_printf(err, "cannot read the API key file %s: %s", spec->api_key_file,
-                       strerror(errno));
-            buf_free(&key);
-            return NULL;
-        }
-        while (key.len && (key.data[key.len - 1] == '\n' || key.data[key.len - 1] == '\r'))
-            key.data[--key.len] = '\0';
-        return buf_steal(&key);
-    }
-    return NULL;
-}
+/* --- prompts ------------------------------------------------------------ */
 
-static void summarize_level(const struct level_run *level, const struct level_plan *plan,
-                            char *line, size_t n)
+static bool load_tokenizer(struct session *s, struct buf *err)
 {
-    uint64_t ok = 0, errored = 0, incomplete = 0, tokens = 0;
-    for (size_t i = 0; i < level->n_records; i++) {
-        const struct request_record *r = &level->records[i];
-        if (r->outcome == OUTCOME_OK) {
-            ok++;
-            if (r->output_tokens > 0)
-                tokens += (uint64_t)r->output_tokens;
-        } else if (r->outcome == OUTCOME_ERROR) {
-            errored++;
-        } else {
-            incomplete++;
-        }
-    }
-    double seconds = (double)(level->end_ns - level->start_ns) / NS_PER_SEC;
-    snprintf(line, n, "%s %g: %llu ok, %llu errors, %llu incomplete in %.1fs; %.2f req/s, %.1f output tok/s%s%s",
-             load_profile_name(plan->profile), plan->target, (unsigned long long)ok,
-             (unsigned long long)errored, (unsigned long long)incomplete, seconds,
-             seconds > 0 ? (double)ok / seconds : 0, seconds > 0 ? (double)tokens / seconds : 0,
-             level->abort_reason ? "; stopped: " : "", level->abort_reason ? level->abort_reason : "");
-}
-
-/* One JSON line per request: the raw measurements, monotonic ns relative
- * to the run's start. */
-static bool write_records(const struct run *run, const char *dir, struct buf *err)
-{
-    char *path = xasprintf("%s/requests.jsonl", dir);
-    char *tmp = xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        buf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
-        free(path), free(tmp);
+    const struct spec *spec = &s->spec;
+    s->tokenizer = hub_load_tokenizer(spec->tokenizer.path, spec->tokenizer.repo,
+                                      spec->tokenizer.revision, &s->tokenizer_source, err);
+    if (!s->tokenizer && err->len)
         return false;
+    if (!s->tokenizer)
+        cli_warn("no tokenizer in the spec: prompt lengths are approximate (4 bytes a token) "
+                 "and the results say so; set tokenizer: or --tokenizer for exact lengths");
+    return true;
+}
+
+static bool prepare_prompts(struct session *s, struct buf *err)
+{
+    s->prompts = prompt_source_new(&s->spec, s->tokenizer, err);
+    if (!s->prompts)
+        return false;
+    s->sessions = xcalloc(s->workers, sizeof *s->sessions);
+    s->prompt_of = xcalloc(s->workers, sizeof *s->prompt_of);
+    for (unsigned i = 0; s->tokenizer && i < s->workers; i++)
+        s->sessions[i] = tokenizer_session_new(s->tokenizer);
+    return true;
+}
+
+/* engine_config.next_prompt: runs on worker `worker`'s thread. */
+static void next_prompt(void *ctx, unsigned worker, uint64_t seq, struct engine_prompt *out)
+{
+    struct session *s = ctx;
+    struct prompt *p = &s->prompt_of[worker];
+    prompt_make(s->prompts, s->sessions[worker], seq, p);
+    *out = (struct engine_prompt){p->text, p->prompt_tokens, p->output_tokens};
+}
+
+/* engine_config.count_tokens: output text when the server sent no usage. */
+static int count_tokens(void *ctx, unsigned worker, const char *text, size_t len)
+{
+    struct session *s = ctx;
+    return s->sessions[worker] ? (int)tokenizer_count(s->sessions[worker], text, len) : -1;
+}
+
+/* --- signals and progress ------------------------------------------------ */
+
+static bool block_signals(struct session *s)
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    /* Blocked before any engine thread exists, so every thread inherits
+     * the mask and only the signalfd sees them. */
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    s->signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    return s->signal_fd >= 0;
+}
+
+static bool on_interrupt(void *ctx)
+{
+    struct session *s = ctx;
+    struct signalfd_siginfo info;
+    if (read(s->signal_fd, &info, sizeof info) != sizeof info)
+        return false;
+    if (++s->signals_seen > 1) {
+        static const char msg[] = "\nllmsweep: second signal: exiting now, results not written\n";
+        ssize_t ignored = write(2, msg, sizeof msg - 1);
+        (void)ignored;
+        _exit(128 + (int)info.ssi_signo);
     }
-    for (size_t l = 0; l < run->n_levels; l++) {
-        const struct level_run *level = &run->levels[l];
-        for (size_t i = 0; i < level->n_records; i++) {
-            const struct request_record *r = &level->records[i];
-#define REL(t) ((t) ? (long long)((t) - run->mono_start_ns) : -1LL)
-            fprintf(f,
-                    "{\"id\":%llu,\"level\":%u,\"worker\":%u,\"measured\":%s,\"outcome\":\"%s\","
-                    "\"error\":\"%s\",\"http_status\":%d,\"intended_ns\":%lld,\"send_ns\":%lld,"
-                    "\"first_byte_ns\":%lld,\"first_token_ns\":%lld,\"last_token_ns\":%lld,"
-                    "\"end_ns\":%lld,\"chunks\":%u,\"prompt_tokens\":%d,\"output_tokens\":%d,"
-                    "\"token_source\":\"%s\"",
-                    (unsigned long long)r->id, r->level, r->worker, r->measured ? "true" : "false",
-                    request_outcome_name(r->outcome), request_error_name(r->error), r->http_status,
-                    REL(r->intended_ns), REL(r->send_ns), REL(r->first_byte_ns),
-                    REL(r->first_token_ns), REL(r->last_token_ns), REL(r->end_ns), r->n_chunks,
-                    r->prompt_tokens, r->output_tokens, token_source_name(r->token_source));
-#undef REL
-            if (r->error_message) {
-                char *escaped = cJSON_PrintUnformatted(cJSON_CreateString(r->error_message));
-                fprintf(f, ",\"message\":%s", escaped);
-                free(escaped);
-            }
-            fputs("}\n", f);
-        }
+    fprintf(stderr,
+            "\nllmsweep: %s: stopping the sweep and writing what was measured "
+            "(send it again to exit at once)\n",
+            strsignal((int)info.ssi_signo));
+    return true;
+}
+
+static void on_progress(void *ctx, const struct level_plan *plan, const struct engine_progress *p)
+{
+    struct session *s = ctx;
+    progress_update(&s->progress, plan, p);
+}
+
+static void raise_fd_limit(void)
+{
+    /* Thousands of streams need thousands of sockets. */
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim);
     }
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (ok && rename(tmp, path) != 0)
-        ok = false;
-    if (!ok)
-        buf_printf(err, "cannot write %s: %s", path, strerror(errno));
-    free(path), free(tmp);
+}
+
+/* "20261128T051944Z-3f9a1c": sortable by time, unique per run. */
+static void make_run_id(char *out, size_t n, int64_t wall)
+{
+    time_t secs = (time_t)(wall / NS_PER_SEC);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    uint32_t noise = 0;
+    if (getrandom(&noise, sizeof noise, GRND_NONBLOCK) != sizeof noise)
+        noise = (uint32_t)(wall ^ getpid());
+    char stamp[24];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(out, n, "%s-%06x", stamp, noise & 0xffffff);
+}
+
+/* --- the sweep ------------------------------------------------------------ */
+
+static bool create_engine(struct session *s, struct buf *err)
+{
+    struct engine_config cfg = {
+        .url = s->url,
+        .api = s->spec.api,
+        .model = s->spec.model,
+        .extra_body = s->spec.extra_body,
+        .headers = (const char *const *)s->headers,
+        .n_headers = s->n_headers,
+        .http = s->http,
+        .workers = s->workers,
+        .next_prompt = next_prompt,
+        .count_tokens = count_tokens,
+        .prompt_ctx = s,
+        .interrupt_fd = s->signal_fd,
+        .on_interrupt = on_interrupt,
+        .on_progress = on_progress,
+        .progress_interval_s = s->progress.tty ? 0.25 : 1,
+        .ctx = s,
+    };
+    s->engine = engine_create(&cfg, err);
+    return s->engine != NULL;
+}
+
+static uint64_t successful(const struct level_run *level)
+{
+    uint64_t ok = 0;
+    for (size_t i = 0; i < level->n_records; i++)
+        ok += level->records[i].outcome == OUTCOME_OK;
     return ok;
 }
 
-/* --- provisional spec from the command line --------------------------------- */
-
-static bool parse_levels(const char *text, struct spec *spec)
+static void level_line(const struct level_run *level, const struct level_plan *plan, char *line,
+                       size_t n)
 {
-    free(spec->load.levels);
-    spec->load.levels = NULL;
-    spec->load.n_levels = 0;
-    char *copy = xstrdup(text);
-    bool ok = true;
-    for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        double v;
-        if (!parse_double(tok, &v) || v <= 0) {
-            ok = false;
-            break;
-        }
-        spec->load.levels = xrealloc(spec->load.levels, (spec->load.n_levels + 1) * sizeof(double));
-        spec->load.levels[spec->load.n_levels++] = v;
-    }
-    free(copy);
-    return ok && spec->load.n_levels > 0;
+    uint64_t counts[3] = {0, 0, 0};
+    for (size_t i = 0; i < level->n_records; i++)
+        counts[level->records[i].outcome]++;
+    double seconds = (double)(level->end_ns - level->start_ns) / NS_PER_SEC;
+    snprintf(line, n, "%s %g: %llu ok, %llu errors, %llu incomplete in %.1fs%s%s",
+             load_profile_name(plan->profile), plan->target,
+             (unsigned long long)counts[OUTCOME_OK], (unsigned long long)counts[OUTCOME_ERROR],
+             (unsigned long long)counts[OUTCOME_INCOMPLETE], seconds,
+             level->abort_reason ? "; stopped: " : "",
+             level->abort_reason ? level->abort_reason : "");
 }
 
-static int build_spec(const struct cli_args *args, struct spec *spec)
+/* Runs every level; a sweep plans its constant rates from the achieved
+ * rates of its synchronous and throughput steps. Returns false when
+ * interrupted. */
+static bool sweep(struct session *s)
 {
-    *spec = (struct spec){
-        .name = xstrdup("command-line"),
-        .api = API_CHAT,
-        .instance = {.gpu_count = 1},
-        .workload = {.prompt_tokens = {.mean = 256}, .output_tokens = {.mean = 128}},
-        .load = {.profile = PROFILE_CONCURRENT, .duration_s = 120, .max_error_rate = 1,
-                 .workers = 1},
-        .outputs = {.dir = xstrdup("results"), .json = true},
-    };
-    parse_levels("1,5,10,25", spec);
-    const char *v;
-    if ((v = cli_get(args, "endpoint")))
-        spec->endpoint = xstrdup(v);
-    if ((v = cli_get(args, "model")))
-        spec->model = xstrdup(v);
-    if ((v = cli_get(args, "api"))) {
-        if (strcmp(v, "chat") != 0 && strcmp(v, "completions") != 0)
-            return cli_usage_error(args->command, "--api must be chat or completions, not '%s'", v);
-        spec->api = strcmp(v, "chat") == 0 ? API_CHAT : API_COMPLETIONS;
-    }
-    if ((v = cli_get(args, "profile"))) {
-        static const enum load_profile all[] = {PROFILE_CONCURRENT, PROFILE_SYNCHRONOUS,
-                                                PROFILE_THROUGHPUT, PROFILE_CONSTANT,
-                                                PROFILE_POISSON, PROFILE_SWEEP};
-        bool found = false;
-        for (size_t i = 0; i < ARRAY_LEN(all); i++) {
-            if (strcmp(v, load_profile_name(all[i])) == 0) {
-                spec->load.profile = all[i];
-                found = true;
-            }
-        }
-        if (!found)
-            return cli_usage_error(args->command, "unknown profile '%s'", v);
-    }
-    if ((v = cli_get(args, "levels")) && !parse_levels(v, spec))
-        return cli_usage_error(args->command, "--levels needs positive numbers, e.g. 1,5,10,25");
-    uint64_t n;
-    if (!cli_duration(args, "duration", &spec->load.duration_s))
-        return EXIT_USAGE;
-    if (spec->load.duration_s <= 0)
-        return cli_usage_error(args->command, "--duration must be positive");
-    if (!cli_uint(args, "max-requests", 1, UINT64_MAX, &spec->load.max_requests))
-        return EXIT_USAGE;
-    n = (uint64_t)spec->workload.prompt_tokens.mean;
-    if (!cli_uint(args, "prompt-tokens", 1, 1000000, &n))
-        return EXIT_USAGE;
-    spec->workload.prompt_tokens.mean = (int)n;
-    n = (uint64_t)spec->workload.output_tokens.mean;
-    if (!cli_uint(args, "output-tokens", 1, 1000000, &n))
-        return EXIT_USAGE;
-    spec->workload.output_tokens.mean = (int)n;
-    n = 1;
-    if (!cli_uint(args, "workers", 1, ENGINE_MAX_WORKERS, &n))
-        return EXIT_USAGE;
-    spec->load.workers = (int)n;
-    if ((v = cli_get(args, "output-dir"))) {
-        free(spec->outputs.dir);
-        spec->outputs.dir = xstrdup(v);
-    }
-    if (!spec->endpoint || !spec->model)
-        return cli_usage_error(args->command, "--endpoint and --model are needed");
-    size_t len = strlen(spec->endpoint);
-    while (len && spec->endpoint[len - 1] == '/')
-        spec->endpoint[--len] = '\0';
-    return EXIT_OK;
-}
-
-/* --- main flow ---------------------------------------------------------------- */
-
-static int run_levels(struct run_context *rc, struct engine *engine, struct run *run)
-{
-    const struct spec *spec = rc->spec;
+    const struct spec *spec = &s->spec;
+    struct run *run = &s->run;
     struct level_plan *plans;
     size_t n_plans = plan_levels(spec, &plans);
-    bool sweep = spec->load.profile == PROFILE_SWEEP;
-    size_t total = sweep ? 2 + (size_t)spec->load.sweep_rates : n_plans;
+    bool is_sweep = spec->load.profile == PROFILE_SWEEP;
+    size_t total = is_sweep ? n_plans + (size_t)spec->load.sweep_rates : n_plans;
     run->levels = xcalloc(total ? total : 1, sizeof *run->levels);
-    double rates[2] = {0, 0};
-    int rc_code = EXIT_OK;
+    double achieved[2] = {0, 0};
+    double *rates = xcalloc((size_t)spec->load.sweep_rates + 1, sizeof *rates);
+    size_t n_rates = 0;
+    bool completed = true;
     for (size_t i = 0; i < total; i++) {
         struct level_plan plan;
         if (i < n_plans) {
             plan = plans[i];
         } else {
-            double r[64];
-            size_t k = plan_sweep_rates(rates[0], rates[1], spec->load.sweep_rates, r);
-            if (i - 2 >= k)
+            if (i == n_plans)
+                n_rates = plan_sweep_rates(achieved[0], achieved[1], spec->load.sweep_rates, rates);
+            if (i - n_plans >= n_rates) {
+                cli_warn("sweep: the throughput step was not faster than the synchronous one "
+                         "(%.2f vs %.2f req/s); no rates to sweep between them",
+                         achieved[1], achieved[0]);
                 break;
-            plan = plan_level(spec, PROFILE_CONSTANT, r[i - 2]);
+            }
+            plan = plan_level(spec, PROFILE_CONSTANT, rates[i - n_plans]);
         }
-        progress_level_begin(&rc->progress, (unsigned)i + 1, (unsigned)total, &plan);
+        progress_level_begin(&s->progress, (unsigned)i + 1, (unsigned)total, &plan);
         struct level_run *level = &run->levels[run->n_levels++];
-        bool go_on = engine_run_level(engine, &plan, (uint32_t)i, level);
+        completed = engine_run_level(s->engine, &plan, (uint32_t)i, level);
         char line[300];
-        summarize_level(level, &plan, line, sizeof line);
-        progress_level_end(&rc->progress, line);
-        if (sweep && i < 2) {
-            uint64_t ok = 0;
-            for (size_t j = 0; j < level->n_records; j++)
-                ok += level->records[j].outcome == OUTCOME_OK;
+        level_line(level, &plan, line, sizeof line);
+        progress_level_end(&s->progress, line);
+        if (is_sweep && i < 2) {
             double seconds = (double)(level->end_ns - level->start_ns) / NS_PER_SEC;
-            rates[i] = seconds > 0 ? (double)ok / seconds : 0;
+            achieved[i] = seconds > 0 ? (double)successful(level) / seconds : 0;
         }
-        if (!go_on) {
-            run->interrupted = true;
-            rc_code = EXIT_INTERRUPTED;
+        if (!completed)
             break;
+    }
+    free(rates);
+    free(plans);
+    return completed;
+}
+
+/* One line about the failures when nothing succeeded, so a dead endpoint
+ * is not mistaken for a slow one. */
+static bool anything_succeeded(const struct run *run)
+{
+    const struct request_record *first_error = NULL;
+    uint64_t errors = 0;
+    for (size_t l = 0; l < run->n_levels; l++) {
+        const struct level_run *level = &run->levels[l];
+        if (successful(level))
+            return true;
+        for (size_t i = 0; i < level->n_records; i++) {
+            if (level->records[i].outcome == OUTCOME_ERROR) {
+                errors++;
+                if (!first_error)
+                    first_error = &level->records[i];
+            }
         }
     }
-    free(plans);
-    return rc_code;
+    if (first_error)
+        cli_error("no request succeeded (%llu errors; the first: %s)",
+                  (unsigned long long)errors,
+                  first_error->error_message ? first_error->error_message
+                                             : request_error_name(first_error->error));
+    else
+        cli_error("no request succeeded");
+    return false;
+}
+
+static bool write_outputs(struct session *s, bool quiet, struct buf *err)
+{
+    struct results results;
+    stats_compute(&s->run, &results);
+    struct output_set set = output_set_of(&s->spec);
+    bool ok = outputs_write(&results, &s->run, &s->spec, &set, s->spec.outputs.dir, err);
+    if (ok && !quiet)
+        console_table(&results, stdout);
+    if (ok)
+        cli_info("results in %s/", s->spec.outputs.dir);
+    results_free(&results);
+    return ok;
+}
+
+/* --- the command ------------------------------------------------------------ */
+
+/* The embedded spec NAME, or --spec FILE, or only the options; every option
+ * that names a spec field overrides it (spec.h). */
+static int load_spec(const struct cli_args *args, struct spec *spec)
+{
+    struct spec_overrides overrides = {0};
+    struct buf err = {0};
+    int rc = EXIT_USAGE;
+    *spec = (struct spec){0};
+    if (spec_overrides_from_args(&overrides, args, &err))
+        rc = spec_load(args->npositional ? args->positional[0] : NULL, cli_get(args, "spec"),
+                       overrides.items, overrides.count, spec, &err);
+    if (rc != EXIT_OK)
+        cli_error("%s", err.data);
+    spec_overrides_free(&overrides);
+    buf_free(&err);
+    return rc;
+}
+
+static void session_close(struct session *s)
+{
+    engine_destroy(s->engine); /* before the prompts its workers use */
+    run_free(&s->run);
+    if (s->prompt_of) {
+        for (unsigned i = 0; i < s->workers; i++) {
+            prompt_free(&s->prompt_of[i]);
+            tokenizer_session_free(s->sessions[i]);
+        }
+    }
+    free(s->prompt_of);
+    free(s->sessions);
+    prompt_source_free(s->prompts);
+    mock_server_stop(s->mock); /* before the tokenizer session it counts with */
+    tokenizer_session_free(s->mock_session);
+    tokenizer_free(s->tokenizer);
+    free(s->tokenizer_source);
+    for (size_t i = 0; i < s->n_headers; i++) {
+        memset(s->headers[i], 0, strlen(s->headers[i])); /* the API key is in one */
+        free(s->headers[i]);
+    }
+    http_ca_bundle_free(s->ca);
+    free(s->url);
+    free(s->endpoint);
+    if (s->signal_fd >= 0)
+        close(s->signal_fd);
+    spec_free(&s->spec);
 }
 
 static int run_main(const struct cli_args *args)
 {
-    struct spec spec;
-    int rc = build_spec(args, &spec);
-    if (rc != EXIT_OK) {
-        spec_free(&spec);
-        return rc;
-    }
+    struct session s = {.signal_fd = -1};
     struct buf err = {0};
-    struct http_ca_bundle *ca = NULL;
-    struct engine *engine = NULL;
-    struct approx_prompts prompts = {0};
-    struct run run = {0};
-    char *api_key = NULL;
-    char *auth_header = NULL;
-    const char *headers[64];
-    size_t n_headers = 0;
-
-    const char *ca_files[1] = {spec.ca_file};
-    ca = http_ca_bundle_load(ca_files, spec.ca_file ? 1 : 0, &err);
-    if (!ca) {
-        cli_error("%s", err.data);
-        rc = EXIT_USAGE;
+    bool quiet = cli_flag(args, "quiet");
+    int rc = load_spec(args, &s.spec);
+    if (rc != EXIT_OK)
         goto done;
-    }
-    if (spec.api_key_env || spec.api_key_file) {
-        api_key = read_api_key(&spec, &err);
-        if (!api_key) {
-            cli_error("%s", err.data);
-            rc = EXIT_USAGE;
-            goto done;
-        }
-        auth_header = xasprintf("Authorization: Bearer %s", api_key);
-        headers[n_headers++] = auth_header;
-    }
-    for (size_t i = 0; i < spec.n_headers && n_headers < ARRAY_LEN(headers); i++)
-        headers[n_headers++] = xasprintf("%s: %s", spec.headers[i].name, spec.headers[i].value);
+    s.workers = (unsigned)s.spec.load.workers;
+    progress_init(&s.progress, stderr, quiet);
 
-    struct http_config http = {
-        .insecure = spec.insecure,
-        .connect_timeout_s = 10,
-        .total_timeout_s = 30,
-        .ca = ca,
-    };
-    if (spec.insecure)
-        cli_warn("TLS verification is off for %s", spec.endpoint);
-    if (!preflight(&spec, &http, headers, n_headers)) {
-        rc = EXIT_FAILED;
+    /* Input problems first (exit 2), then the network (exit 1); a tokenizer
+     * that must come from the Hub is the network's. */
+    rc = s.spec.tokenizer.repo && !s.spec.tokenizer.path ? EXIT_FAILED : EXIT_USAGE;
+    if (!load_tokenizer(&s, &err))
+        goto fail;
+    rc = EXIT_USAGE;
+    if (!prepare_prompts(&s, &err))
+        goto fail;
+    rc = EXIT_FAILED;
+    if (!open_endpoint(&s, &err))
+        goto fail;
+    if (!preflight(&s))
         goto done;
-    }
-
-    if (mkdir(spec.outputs.dir, 0777) != 0 && errno != EEXIST) {
-        cli_error("cannot create the output folder %s: %s", spec.outputs.dir, strerror(errno));
-        rc = EXIT_FAILED;
-        goto done;
-    }
-
+    if (!outputs_begin(s.spec.outputs.dir, &err))
+        goto fail;
     raise_fd_limit();
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    /* Blocked before the workers start, so only the signalfd sees them. */
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    struct run_context ctx = {.spec = &spec};
-    ctx.interrupts.fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
-    progress_init(&ctx.progress, stderr, cli_flag(args, "quiet"));
+    if (!block_signals(&s)) {
+        buf_printf(&err, "cannot watch for signals: %s", strerror(errno));
+        goto fail;
+    }
+    if (!create_engine(&s, &err))
+        goto fail;
 
-    unsigned workers = (unsigned)spec.load.workers;
-    prompts.prompt_tokens = spec.workload.prompt_tokens.mean;
-    prompts.output_tokens = spec.workload.output_tokens.mean;
-    prompts.text = xcalloc(workers, sizeof *prompts.text);
-    for (unsigned i = 0; i < workers; i++)
-        prompts.text[i] = xmalloc((size_t)prompts.prompt_tokens * 4 + 1);
-
-    char *url = xasprintf("%s%s", spec.endpoint, openai_path(spec.api));
-    struct engine_config cfg = {
-        .url = url,
-        .api = spec.api,
-        .model = spec.model,
-        .extra_body = spec.extra_body,
-        .headers = headers,
-        .n_headers = n_headers,
-        .http = {.insecure = spec.insecure, .connect_timeout_s = 10, .ca = ca},
-        .workers = workers,
-        .next_prompt = approx_next,
-        .prompt_ctx = &prompts,
-        .interrupt_fd = ctx.interrupts.fd,
-        .on_interrupt = on_interrupt,
-        .on_progress = on_progress,
-        .progress_interval_s = ctx.progress.tty ? 0.25 : 1,
-        .ctx = &ctx,
+    s.run = (struct run){
+        .spec = &s.spec,
+        .mono_start_ns = now_ns(),
+        .wall_start_ns = wall_ns(),
+        .tokenizer_source = s.tokenizer_source ? xstrdup(s.tokenizer_source) : NULL,
+        .prompts_approximate = !prompt_source_exact(s.prompts),
     };
-    engine = engine_create(&cfg, &err);
-    if (!engine) {
-        cli_error("%s", err.data);
-        rc = EXIT_USAGE;
-        free(url);
-        goto done;
-    }
-    run.spec = &spec;
-    run.prompts_approximate = true;
-    run.mono_start_ns = now_ns();
-    run.wall_start_ns = wall_ns();
-    rc = run_levels(&ctx, engine, &run);
-    run.mono_end_ns = now_ns();
-    engine_destroy(engine);
-    engine = NULL;
-    free(url);
+    make_run_id(s.run.run_id, sizeof s.run.run_id, s.run.wall_start_ns);
+    bool completed = sweep(&s);
+    s.run.mono_end_ns = now_ns();
+    s.run.interrupted = !completed;
+    engine_destroy(s.engine);
+    s.engine = NULL;
 
-    if (!write_records(&run, spec.outputs.dir, &err)) {
-        cli_error("%s", err.data);
-        rc = EXIT_FAILED;
-    } else {
-        cli_info("wrote %s/requests.jsonl", spec.outputs.dir);
-    }
-    close(ctx.interrupts.fd);
+    if (!write_outputs(&s, quiet, &err))
+        goto fail;
+    if (!completed)
+        rc = EXIT_INTERRUPTED;
+    else
+        rc = anything_succeeded(&s.run) ? EXIT_OK : EXIT_FAILED;
+    goto done;
+fail:
+    cli_error("%s", err.data);
 done:
-    run_free(&run);
-    engine_destroy(engine);
-    for (size_t i = auth_header ? 1 : 0; i < n_headers; i++)
-        free((char *)headers[i]);
-    free(auth_header);
-    if (api_key) {
-        memset(api_key, 0, strlen(api_key));
-        free(api_key);
-    }
-    if (prompts.text) {
-        for (int i = 0; i < spec.load.workers; i++)
-            free(prompts.text[i]);
-        free(prompts.text);
-    }
-    http_ca_bundle_free(ca);
+    session_close(&s);
     buf_free(&err);
-    spec_free(&spec);
     return rc;
 }
 
@@ -541,9 +572,14 @@ const struct cli_command cmd_run = {
     .name = "run",
     .synopsis = "[NAME]",
     .summary = "Sweep an endpoint through load levels and write the results.",
-    .description = "NAME is an embedded spec (see 'llmsweep specs'); --spec FILE reads one from a\n"
-                   "file. The options below override the spec. Results go to --output-dir.\n"
-                   "Ctrl-C (or SIGTERM) stops the sweep and keeps what was measured (exit 3).",
+    .description =
+        "NAME is an embedded spec (see 'llmsweep specs'); --spec FILE reads one from a\n"
+        "file. The options below override the spec. Results go to --output-dir:\n"
+        "benchmarks.json (GuideLLM's layout), benchmarks.csv, report.html,\n"
+        "summary.json, requests.jsonl and the completion marker benchmarks.json.complete.\n"
+        "Ctrl-C (or SIGTERM) stops the sweep and writes what was measured (exit 3).\n"
+        "Exit codes: 0 done, 1 endpoint or outputs failed or no request succeeded,\n"
+        "2 bad spec or options, 3 interrupted.",
     .options = options,
     .min_args = 0,
     .max_args = 1,

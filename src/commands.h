@@ -6,7 +6,16 @@
 #include "cli.h"
 
 extern const struct cli_command cmd_fetch;
+extern const struct cli_command cmd_fetch_tokenizer;
+extern const struct cli_command cmd_mock_server;
+extern const struct cli_command cmd_prompts;
+extern const struct cli_command cmd_publish;
+extern const struct cli_command cmd_report;
 extern const struct cli_command cmd_run;
+extern const struct cli_command cmd_specs;
+extern const struct cli_command cmd_tokenize;
+extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_version;
+extern const struct cli_command cmd_wait;
 
 #endif

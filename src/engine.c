@@ -17,6 +17,8 @@
 /* Workers start a level together this long after the controller says go,
  * so the first requests of every worker leave at the same instant. */
 #define LEVEL_START_DELAY_NS (2 * NS_PER_MS)
+/* libcurl's receive buffer per transfer. */
+#define ENGINE_RECEIVE_BUFFER 8192
 /* An HTTP error body is kept for its message, up to this size. */
 #define ERROR_BODY_MAX 4096
 
@@ -35,6 +37,7 @@ struct request {
     int64_t arrival_ns; /* when the bytes being parsed arrived */
     bool got_done;
     bool got_usage;
+    unsigned attempts; /* connections the request was sent on */
     enum request_error stream_error; /* set by a callback that aborted it */
     char *stream_error_message;
     size_t active_index;
@@ -152,6 +155,19 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata)
     return size * n;
 }
 
+/* libcurl calls this when a connection is ready to carry the request, once
+ * per attempt: a second call means a reused connection died before any
+ * response byte and libcurl resent the request on a new one. */
+static int on_connection_ready(void *userdata, char *remote_ip, char *local_ip, int remote_port,
+                               int local_port)
+{
+    (void)remote_ip, (void)local_ip, (void)remote_port, (void)local_port;
+    struct request *r = userdata;
+    if (r->attempts++ > 0 && r->rec.connection_retries < UINT8_MAX)
+        r->rec.connection_retries++;
+    return CURL_PREREQFUNC_OK;
+}
+
 static void fail_stream(struct request *r, enum request_error error, char *message)
 {
     r->stream_error = error;
@@ -182,10 +198,13 @@ static bool on_event(void *ctx, const char *data, size_t len)
             rec->chunk_ns = xrealloc(rec->chunk_ns, r->cap_chunks * sizeof *rec->chunk_ns);
         }
         rec->chunk_ns[rec->n_chunks++] = t;
-        if (!rec->first_token_ns)
+        if (!rec->first_token_ns) {
             rec->first_token_ns = t;
+            rec->server_first_token_ns = ev.mock_sent_ns;
+        }
         rec->last_token_ns = t;
-        buf_append(&r->text, ev.text, ev.text_len);
+        if (r->worker->engine->cfg.count_tokens)
+            buf_append(&r->text, ev.text, ev.text_len); /* counted if no usage comes */
         atomic_fetch_add_explicit(&r->worker->chunks, 1, memory_order_relaxed);
     }
     if (ev.has_usage) {
@@ -238,12 +257,18 @@ static struct request *request_new(struct worker *w)
     curl_easy_setopt(r->easy, CURLOPT_URL, e->cfg.url);
     curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, w->headers);
     curl_easy_setopt(r->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    /* Events are a few hundred bytes; libcurl's defaults (16 KiB to receive,
+     * 64 KiB to send) would dominate the memory of a held-open stream. */
+    curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, (long)ENGINE_RECEIVE_BUFFER);
+    curl_easy_setopt(r->easy, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
     curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(r->easy, CURLOPT_PREREQFUNCTION, on_connection_ready);
+    curl_easy_setopt(r->easy, CURLOPT_PREREQDATA, r);
     sse_init(&r->sse);
     return r;
 }
@@ -310,9 +335,12 @@ static void start_request(struct worker *w, int64_t intended_ns)
         .requested_output_tokens = prompt.output_tokens,
         .outcome = OUTCOME_INCOMPLETE,
     };
-    r->cap_chunks = (uint32_t)(prompt.output_tokens > 0 ? prompt.output_tokens + 1 : 64);
+    /* Grown as chunks arrive: a stream holds memory for what it received,
+     * not for what it may receive. */
+    r->cap_chunks = prompt.output_tokens > 0 && prompt.output_tokens < 64 ? (uint32_t)prompt.output_tokens + 1 : 64;
     r->rec.chunk_ns = xmalloc(r->cap_chunks * sizeof *r->rec.chunk_ns);
     r->got_done = r->got_usage = false;
+    r->attempts = 0;
     r->stream_error = REQERR_NONE;
     free(r->stream_error_message);
     r->stream_error_message = NULL;
@@ -371,8 +399,6 @@ static void finish_request(struct worker *w, struct request *r, enum request_out
             struct http_failure failure;
             http_explain(r->easy, rc, r->errbuf, e->cfg.url, &e->cfg.http, &failure);
             rec->error = error_from_http(failure.cls);
-            if (failure.cls == HTTP_ERR_RESET && rec->n_chunks > 0)
-                rec->error = REQERR_STREAM_CUT;
             rec->error_message = xstrdup(failure.message);
         } else if (rec->http_status >= 400) {
             rec->error = REQERR_HTTP;

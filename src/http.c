@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* The usual homes of the system CA bundle: Debian/Ubuntu, Fedora/RHEL
@@ -242,14 +243,21 @@ void http_explain(CURL *easy, CURLcode rc, const char *errbuf, const char *url,
         return;
     case CURLE_OPERATION_TIMEDOUT: {
         out->cls = HTTP_ERR_TIMEOUT;
-        curl_off_t connected = 0;
-        if (easy)
-            curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected);
-        if (connected == 0)
-            snprintf(m, n, "connecting to %s timed out after %g s", host,
-                     cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 300.0);
+        curl_off_t sent = 0, elapsed = 0;
+        long status = 0;
+        if (easy) {
+            curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &sent);
+            curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &elapsed);
+            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        }
+        double seconds = (double)elapsed / 1e6;
+        if (sent == 0)
+            snprintf(m, n, "connecting to %s timed out after %.1f s", host,
+                     easy ? seconds : cfg->connect_timeout_s);
+        else if (status == 0)
+            snprintf(m, n, "%s sent no response within %.1f s", host, seconds);
         else
-            snprintf(m, n, "%s did not answer within %g s", host, cfg->total_timeout_s);
+            snprintf(m, n, "the response from %s did not complete within %.1f s", host, seconds);
         return;
     }
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -313,6 +321,39 @@ static size_t collect_body(char *data, size_t size, size_t nmemb, void *userdata
     return size * nmemb;
 }
 
+/* Keeps the header lines of every response of the transfer (redirects
+ * included), in order; http_response_header reads the latest value. */
+static size_t collect_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    buf_append(userdata, data, size * nmemb);
+    return size * nmemb;
+}
+
+bool http_response_header(const struct http_response *resp, const char *name, struct buf *value)
+{
+    size_t nlen = strlen(name);
+    bool found = false;
+    buf_clear(value);
+    const char *p = resp->headers.data, *end = p ? p + resp->headers.len : NULL;
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        if ((size_t)(line_end - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+            const char *v = p + nlen + 1;
+            while (v < line_end && (*v == ' ' || *v == '\t'))
+                v++;
+            const char *ve = line_end;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            buf_clear(value);
+            buf_append(value, v, (size_t)(ve - v));
+            found = true;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return found;
+}
+
 bool http_perform(const struct http_config *cfg, const struct http_request *req,
                   struct http_response *resp, struct http_failure *fail)
 {
@@ -340,6 +381,8 @@ bool http_perform(const struct http_config *cfg, const struct http_request *req,
     }
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, collect_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &resp->headers);
 
     CURLcode rc = curl_easy_perform(easy);
     bool ok = rc == CURLE_OK;
@@ -370,4 +413,5 @@ void http_response_free(struct http_response *resp)
 {
     buf_free(&resp->body);
     buf_free(&resp->content_type);
+    buf_free(&resp->headers);
 }

@@ -91,6 +91,7 @@ struct http_response {
     long status;
     struct buf body;
     struct buf content_type;
+    struct buf headers; /* header lines of every response, redirects included */
     double seconds_total, seconds_connect, seconds_tls, seconds_first_byte;
 };
 
@@ -99,5 +100,10 @@ struct http_response {
 bool http_perform(const struct http_config *cfg, const struct http_request *req,
                   struct http_response *resp, struct http_failure *fail);
 void http_response_free(struct http_response *resp);
+/* The value of response header `name` (case-insensitive), trimmed, into
+ * value (cleared first): from the latest response of the transfer that
+ * had it, so a redirect's headers count when the final answer lacks them.
+ * False if no response had it. */
+bool http_response_header(const struct http_response *resp, const char *name, struct buf *value);
 
 #endif

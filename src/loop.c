@@ -176,11 +176,17 @@ static void heap_remove(struct loop *loop, struct loop_timer *t)
         sift_down(loop, i);
 }
 
-/* Points timer_fd at the earliest timer (or disarms it). */
+/* Points timer_fd at the earliest timer (or disarms it). A timer that is
+ * due already needs no timer_fd: loop_run_once() then polls instead of
+ * blocking. Under load (thousands of timers a second, each round finding
+ * more due) that saves a timerfd_settime() per round, which costs
+ * microseconds (a hardware timer reprogram, a VM exit under a hypervisor). */
 static void arm(struct loop *loop)
 {
     int64_t when = loop->n_timers ? loop->heap[0]->when_ns : 0;
     if (when == loop->armed_ns)
+        return;
+    if (when > 0 && when <= now_ns())
         return;
     struct itimerspec spec = {0};
     if (when > 0) {
@@ -245,6 +251,8 @@ void loop_run_once(struct loop *loop, int64_t max_wait_ns)
     int timeout_ms = -1;
     if (max_wait_ns >= 0)
         timeout_ms = (int)((max_wait_ns + NS_PER_MS - 1) / NS_PER_MS);
+    if (loop->n_timers && loop->heap[0]->when_ns <= now_ns())
+        timeout_ms = 0; /* a timer is due: see arm() */
     int n = epoll_wait(loop->epoll_fd, events, MAX_EVENTS, timeout_ms);
     if (n < 0 && errno != EINTR)
         return;

@@ -240,6 +240,9 @@ bool openai_parse_event(const char *data, size_t len, struct openai_event *out)
             strncpy(out->finish_reason, finish->valuestring, sizeof out->finish_reason - 1);
         }
     }
+    const cJSON *stamp = cJSON_GetObjectItemCaseSensitive(doc, "mock_sent_ns");
+    if (cJSON_IsNumber(stamp))
+        out->mock_sent_ns = (int64_t)stamp->valuedouble;
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
     if (cJSON_IsObject(usage)) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");

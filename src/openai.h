@@ -69,6 +69,7 @@ struct openai_event {
     bool has_usage;
     int prompt_tokens, completion_tokens;
     char finish_reason[16]; /* "" when absent */
+    int64_t mock_sent_ns;   /* llmsweep's mock server's send stamp, or 0 */
     char *error;            /* an {"error": ...} event's message (owned), or NULL */
     void *doc;              /* the parsed document (cJSON), owned */
 };

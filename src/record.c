@@ -1,15 +1,19 @@
+/* record.c: freeing a run and naming the record enums (record.h). */
 #include "record.h"
 
 #include <stdlib.h>
 
 void run_free(struct run *run)
 {
+    if (!run)
+        return;
     for (size_t i = 0; i < run->n_levels; i++) {
         struct level_run *level = &run->levels[i];
         for (size_t j = 0; j < level->n_records; j++) {
-            free(level->records[j].chunk_ns);
-            free(level->records[j].error_message);
-            free(level->records[j].finish_reason);
+            struct request_record *rec = &level->records[j];
+            free(rec->chunk_ns);
+            free(rec->error_message);
+            free(rec->finish_reason);
         }
         free(level->records);
         free(level->abort_reason);
@@ -44,7 +48,7 @@ const char *request_outcome_name(enum request_outcome outcome)
     case OUTCOME_ERROR: return "errored";
     case OUTCOME_INCOMPLETE: return "incomplete";
     }
-    return "incomplete";
+    return "errored";
 }
 
 const char *token_source_name(enum token_source source)

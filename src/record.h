@@ -58,6 +58,12 @@ struct request_record {
     int64_t last_token_ns;  /* last event carrying generated text */
     int64_t end_ns;         /* response complete (or failure seen) */
 
+    /* The mock server's CLOCK_MONOTONIC send time of the first token's
+     * event, when it stamps events (X-Mock-Stamp); 0 otherwise. With the
+     * same clock on one host, first_token_ns - server_first_token_ns is the
+     * delay the client adds. */
+    int64_t server_first_token_ns;
+
     /* Monotonic time of every content-bearing event, in order (n_chunks of
      * them; the first equals first_token_ns, the last last_token_ns). */
     int64_t *chunk_ns;
@@ -71,6 +77,8 @@ struct request_record {
 
     enum request_outcome outcome;
     enum request_error error;
+    uint8_t connection_retries; /* times libcurl resent it on a fresh connection because a
+                                   reused one died before any response byte */
     int http_status;     /* 0: none received */
     char *error_message; /* the server's message or the transport's, or NULL */
     char *finish_reason; /* "length", "stop", ... or NULL */

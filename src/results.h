@@ -85,6 +85,7 @@ struct level_summary {
     int64_t errors_by_class[16]; /* indexed by enum request_error (record.h) */
     bool aborted;
     char *abort_reason;
+    int64_t goodput_determined;  /* requests the SLOs were judged on (successful + errored) */
 };
 
 struct results {
@@ -105,6 +106,14 @@ struct results {
     char *tokenizer_source;  /* NULL: no tokenizer (approximate prompt lengths) */
     char *token_counts_from; /* "server", "tokenizer", "mixed", or NULL */
     bool interrupted;        /* partial results */
+    char *profile;           /* the run's load profile ("sweep", "concurrent", ...), or NULL */
+    /* time_per_output_token_ms holds GuideLLM's TPOT, not vLLM's: true for
+     * GuideLLM files ((last token - first token) / output tokens up to 0.3,
+     * (last token - start) / output tokens from 0.4). */
+    bool guidellm_tpot;
+    struct {
+        double ttft_ms, itl_ms, tpot_ms, latency_s; /* 0: not set */
+    } slo;
     struct level_summary *levels;
     size_t n_levels;
 };
@@ -113,6 +122,9 @@ struct results {
  * era. On failure returns false with one line in err naming the file and the
  * field (e.g. "results.json: benchmarks[2].metrics.request_totals: missing"). */
 bool results_load(const char *path, struct results *out, struct buf *err);
+/* The same for a file already in memory; `name` labels the messages. */
+bool results_load_text(const char *name, const char *text, size_t len, struct results *out,
+                       struct buf *err);
 void results_free(struct results *results);
 
 #endif

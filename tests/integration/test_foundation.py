@@ -181,4 +181,4 @@ def test_fetch_timeout(ctx):
         r = ctx.llmsweep("fetch", "--timeout", "500ms", f"http://127.0.0.1:{port}/")
     finally:
         srv.close()
-    assert r.returncode == 1 and "did not answer within" in r.stderr, r
+    assert r.returncode == 1 and "sent no response within" in r.stderr, r

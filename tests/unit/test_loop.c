@@ -101,3 +101,43 @@ TEST(loop_fd_events_and_stale_events_dropped)
     loop_destroy(loop);
     close(a[0]), close(a[1]), close(b[0]), close(b[1]);
 }
+
+struct chain {
+    int left;
+    int64_t last_ns;
+    bool early;
+};
+
+static void chain_step(struct loop *loop, void *data)
+{
+    struct chain *c = data;
+    if (now_ns() < c->last_ns)
+        c->early = true;
+    if (--c->left == 0) {
+        loop_stop(loop);
+        return;
+    }
+    /* Alternate "due now" (no timerfd needed) and "a little later" (timerfd). */
+    c->last_ns = now_ns() + (c->left % 2 ? 0 : 20 * NS_PER_US);
+    loop_timer_at(loop, c->last_ns, chain_step, c);
+}
+
+TEST(loop_due_timers_run_without_blocking_and_never_early)
+{
+    /* A due timer is run by polling, without arming the timerfd (arm()):
+     * nothing may get lost or fire early when due and future timers mix. */
+    struct loop *loop = loop_create();
+    struct chain c = {.left = 2000};
+    loop_timer_at(loop, now_ns(), chain_step, &c);
+    loop_run(loop);
+    CHECK_EQ_INT(c.left, 0);
+    CHECK(!c.early);
+    loop_destroy(loop);
+    /* A timer due long ago, nothing else: loop_run_once(-1) must not block. */
+    loop = loop_create();
+    struct chain one = {.left = 1};
+    loop_timer_at(loop, now_ns() - NS_PER_SEC, chain_step, &one);
+    loop_run_once(loop, -1);
+    CHECK_EQ_INT(one.left, 0);
+    loop_destroy(loop);
+}

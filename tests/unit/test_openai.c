@@ -93,6 +93,12 @@ TEST(event_chat_content_usage_finish)
     CHECK_EQ_STR(ev.finish_reason, "length");
     openai_event_free(&ev);
 
+    const char stamped[] = "{\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"mock_sent_ns\":"
+                           "1234567890123}";
+    CHECK(openai_parse_event(stamped, sizeof stamped - 1, &ev));
+    CHECK(ev.mock_sent_ns == 1234567890123LL);
+    openai_event_free(&ev);
+
     const char reasoning[] = "{\"choices\":[{\"delta\":{\"reasoning_content\":\"hmm\"}}]}";
     CHECK(openai_parse_event(reasoning, sizeof reasoning - 1, &ev));
     CHECK(ev.has_text);

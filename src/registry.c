@@ -1,0 +1,867 @@
+#include "registry.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---- URL ------------------------------------------------------------------ */
+
+char *registry_api_base(const char *url, struct buf *err)
+{
+    size_t scheme;
+    if (strncmp(url, "https://", 8) == 0)
+        scheme = 8;
+    else if (strncmp(url, "http://", 7) == 0)
+        scheme = 7;
+    else {
+        buf_printf(err, "--registry-url '%s' is not an http:// or https:// URL", url);
+        return NULL;
+    }
+    const char *authority = url + scheme;
+    size_t alen = strcspn(authority, "/?#");
+    if (alen == 0) {
+        buf_printf(err, "--registry-url '%s' has no host name", url);
+        return NULL;
+    }
+    if (memchr(authority, '@', alen)) {
+        buf_puts(err, "--registry-url must not carry credentials (user:password@); pass a token "
+                      "with --token-file or an environment variable");
+        return NULL;
+    }
+    if (strpbrk(url, "?#")) {
+        buf_printf(err, "--registry-url '%s' must not have a query or fragment (?, #)", url);
+        return NULL;
+    }
+    size_t len = strlen(url);
+    while (len > scheme + alen && url[len - 1] == '/')
+        len--;
+    size_t api_len = strlen(REGISTRY_API_PATH);
+    if (len >= api_len && memcmp(url + len - api_len, REGISTRY_API_PATH, api_len) == 0)
+        return xstrndup(url, len);
+    return xasprintf("%.*s%s", (int)len, url, REGISTRY_API_PATH);
+}
+
+void registry_url_encode(const char *text, struct buf *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            buf_putc(out, (char)*p);
+        } else {
+            char enc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            buf_append(out, enc, 3);
+        }
+    }
+}
+
+/* ---- retries -------------------------------------------------------------- */
+
+double registry_backoff_delay(const struct registry_retry_policy *p, int attempt,
+                              double unit_random)
+{
+    double d = p->base_delay_s;
+    for (int i = 0; i < attempt && d < p->max_delay_s; i++)
+        d *= 2;
+    if (d > p->max_delay_s)
+        d = p->max_delay_s;
+    if (unit_random < 0)
+        unit_random = 0;
+    if (unit_random >= 1)
+        unit_random = 0.999999;
+    /* Equal jitter: never retry at once (the server needs the pause), and
+     * never in lockstep with other clients that failed at the same moment. */
+    return d / 2 + unit_random * d / 2;
+}
+
+bool registry_status_is_retryable(long status)
+{
+    return status == 429 || (status >= 500 && status <= 599);
+}
+
+bool registry_failure_is_retryable(enum http_error_class cls)
+{
+    switch (cls) {
+    case HTTP_ERR_DNS:
+    case HTTP_ERR_CONNECT:
+    case HTTP_ERR_TIMEOUT:
+    case HTTP_ERR_RESET:
+    case HTTP_ERR_PARTIAL:
+        return true;
+    default: /* TLS and the rest are configuration: the same next time */
+        return false;
+    }
+}
+
+static double next_random(struct registry_client *c)
+{
+    uint64_t x = c->jitter_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c->jitter_state = x;
+    return (double)(x >> 11) / 9007199254740992.0; /* 2^53 */
+}
+
+static void pause_seconds(double seconds)
+{
+    struct timespec ts = {.tv_sec = (time_t)seconds,
+                          .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---- error bodies --------------------------------------------------------- */
+
+static const char *reason_phrase(long status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+    }
+}
+
+/* Copies text into out as one line: white space runs become one space,
+ * control characters are dropped, long text is cut with "...". */
+static void one_line(const char *text, size_t len, char *out, size_t n)
+{
+    size_t o = 0;
+    bool space = false;
+    for (size_t i = 0; i < len && o + 4 < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+            space = o > 0;
+            continue;
+        }
+        if (ch < 0x20 || ch == 0x7f)
+            continue;
+        if (space)
+            out[o++] = ' ';
+        space = false;
+        out[o++] = (char)ch;
+    }
+    if (o + 4 >= n && len > 0) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+static const char *find_nocase(const char *hay, size_t len, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (size_t i = 0; i + nl <= len; i++) {
+        if (strncasecmp(hay + i, needle, nl) == 0)
+            return hay + i;
+    }
+    return NULL;
+}
+
+void registry_error_text(long status, const char *content_type, const char *body, size_t len,
+                         char *out, size_t n)
+{
+    char detail[600] = "";
+    const char *ct = content_type ? content_type : "";
+    /* Skip leading white space to sniff the body's kind. */
+    size_t skip = 0;
+    while (skip < len && isspace((unsigned char)body[skip]))
+        skip++;
+    const char *b = body + skip;
+    size_t blen = len - skip;
+
+    cJSON *json = blen && (*b == '{' || strstr(ct, "json")) ? cJSON_ParseWithLength(b, blen) : NULL;
+    if (json) {
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "message");
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "code");
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive(json, "error");
+        if (cJSON_IsString(msg) && msg->valuestring[0])
+            one_line(msg->valuestring, strlen(msg->valuestring), detail, sizeof detail);
+        else if (cJSON_IsString(error) && error->valuestring[0])
+            one_line(error->valuestring, strlen(error->valuestring), detail, sizeof detail);
+        else if (cJSON_IsString(code))
+            one_line(code->valuestring, strlen(code->valuestring), detail, sizeof detail);
+        else
+            one_line(b, blen, detail, sizeof detail);
+        cJSON_Delete(json);
+    } else if (strstr(ct, "html") || find_nocase(b, blen < 512 ? blen : 512, "<html") ||
+               find_nocase(b, blen < 512 ? blen : 512, "<!doctype html")) {
+        /* A router's or an authentication proxy's page, not the API. */
+        const char *t = find_nocase(b, blen, "<title>");
+        const char *e = t ? find_nocase(t, blen - (size_t)(t - b), "</title>") : NULL;
+        char title[200] = "";
+        if (t && e)
+            one_line(t + 7, (size_t)(e - (t + 7)), title, sizeof title);
+        if (title[0])
+            snprintf(detail, sizeof detail,
+                     "an HTML page titled \"%s\" (from a router or an authentication proxy, not "
+                     "the registry API)",
+                     title);
+        else
+            snprintf(detail, sizeof detail,
+                     "an HTML page (from a router or an authentication proxy, not the registry "
+                     "API)");
+    } else if (blen) {
+        size_t line = strcspn(b, "\r\n");
+        one_line(b, line < blen ? line : blen, detail, sizeof detail);
+    }
+    const char *phrase = reason_phrase(status);
+    int written = snprintf(out, n, "HTTP %ld%s%s: %s", status, phrase[0] ? " " : "", phrase,
+                           detail[0] ? detail : "(empty body)");
+    if (written >= (int)n && n > 4)
+        memcpy(out + n - 4, "...", 4);
+}
+
+/* ---- tokens --------------------------------------------------------------- */
+
+static const char *serviceaccount_dir(void)
+{
+    const char *dir = getenv("LLMSWEEP_SERVICEACCOUNT_DIR");
+    return dir && *dir ? dir : HTTP_SERVICEACCOUNT_DIR;
+}
+
+/* Reads the token now (it may have rotated since the last request). */
+static bool read_token(const struct registry_client *c, struct buf *token, struct buf *err)
+{
+    buf_clear(token);
+    switch (c->token_source) {
+    case REGISTRY_TOKEN_NONE:
+        return true;
+    case REGISTRY_TOKEN_ENV: {
+        const char *v = getenv(c->token_origin);
+        if (!v || !*v) {
+            buf_printf(err, "the environment variable %s (the registry token) is empty or unset",
+                       c->token_origin);
+            return false;
+        }
+        buf_puts(token, v);
+        break;
+    }
+    case REGISTRY_TOKEN_FILE:
+    case REGISTRY_TOKEN_SERVICEACCOUNT:
+        if (!read_file(c->token_origin, token)) {
+            buf_printf(err, "cannot read the registry token from %s: %s", c->token_origin,
+                       strerror(errno));
+            return false;
+        }
+        break;
+    }
+    /* Files end in a newline; nothing else may be white space or control. */
+    while (token->len && isspace((unsigned char)token->data[token->len - 1]))
+        token->data[--token->len] = '\0';
+    size_t start = 0;
+    while (start < token->len && isspace((unsigned char)token->data[start]))
+        start++;
+    if (start) {
+        memmove(token->data, token->data + start, token->len - start + 1);
+        token->len -= start;
+    }
+    if (token->len == 0) {
+        buf_printf(err, "the registry token from %s is empty", c->token_origin);
+        return false;
+    }
+    for (size_t i = 0; i < token->len; i++) {
+        unsigned char ch = (unsigned char)token->data[i];
+        if (ch <= 0x20 || ch >= 0x7f) {
+            buf_printf(err,
+                       "the registry token from %s contains white space or a control character "
+                       "inside it (one token, one line expected)",
+                       c->token_origin);
+            return false;
+        }
+    }
+    return true;
+}
+
+static int base64url_value(char ch)
+{
+    if (ch >= 'A' && ch <= 'Z')
+        return ch - 'A';
+    if (ch >= 'a' && ch <= 'z')
+        return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9')
+        return ch - '0' + 52;
+    if (ch == '-' || ch == '+')
+        return 62;
+    if (ch == '_' || ch == '/')
+        return 63;
+    return -1;
+}
+
+char *registry_token_subject(const char *token)
+{
+    const char *dot1 = strchr(token, '.');
+    const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+    if (!dot2)
+        return NULL;
+    struct buf json = {0};
+    unsigned acc = 0;
+    int bits = 0;
+    for (const char *p = dot1 + 1; p < dot2 && *p != '='; p++) {
+        int v = base64url_value(*p);
+        if (v < 0) {
+            buf_free(&json);
+            return NULL;
+        }
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            buf_putc(&json, (char)((acc >> bits) & 0xff));
+        }
+    }
+    char *subject = NULL;
+    cJSON *claims = json.len ? cJSON_ParseWithLength(json.data, json.len) : NULL;
+    const cJSON *sub = cJSON_GetObjectItemCaseSensitive(claims, "sub");
+    if (cJSON_IsString(sub) && sub->valuestring[0])
+        subject = xstrdup(sub->valuestring);
+    cJSON_Delete(claims);
+    buf_free(&json);
+    return subject;
+}
+
+static const char *token_source_text(const struct registry_client *c, char *out, size_t n)
+{
+    switch (c->token_source) {
+    case REGISTRY_TOKEN_NONE: snprintf(out, n, "no token"); break;
+    case REGISTRY_TOKEN_FILE: snprintf(out, n, "the token from %s", c->token_origin); break;
+    case REGISTRY_TOKEN_ENV: snprintf(out, n, "the token from $%s", c->token_origin); break;
+    case REGISTRY_TOKEN_SERVICEACCOUNT:
+        snprintf(out, n, "the pod's ServiceAccount token (%s)", c->token_origin);
+        break;
+    }
+    return out;
+}
+
+/* The registry's name and namespace as OpenShift AI names them: the
+ * in-cluster host is NAME.NAMESPACE.svc[...]; the Route is NAME-rest.APPS. */
+static void registry_identity(const char *host, char *name, size_t nn, char *ns, size_t nns)
+{
+    size_t hlen = strcspn(host, ":");
+    if (isdigit((unsigned char)host[0]) || host[0] == '[' || strncmp(host, "localhost", 9) == 0) {
+        snprintf(name, nn, "REGISTRY_NAME"); /* an address names no registry */
+        ns[0] = '\0';
+        return;
+    }
+    const char *dot = memchr(host, '.', hlen);
+    size_t first = dot ? (size_t)(dot - host) : hlen;
+    snprintf(name, nn, "%.*s", (int)first, host);
+    size_t nl = strlen(name);
+    if (nl > 5 && strcmp(name + nl - 5, "-rest") == 0)
+        name[nl - 5] = '\0';
+    ns[0] = '\0';
+    if (dot) {
+        const char *second = dot + 1;
+        size_t slen = strcspn(second, ".:");
+        if (strncmp(second + slen, ".svc", 4) == 0)
+            snprintf(ns, nns, "%.*s", (int)slen, second);
+    }
+}
+
+static void auth_advice(const struct registry_client *c, long status, const char *server_text,
+                        const char *token, char *out, size_t n)
+{
+    char source[600];
+    token_source_text(c, source, sizeof source);
+    char *subject = token && *token ? registry_token_subject(token) : NULL;
+    char reg_name[128], reg_ns[128];
+    registry_identity(c->host, reg_name, sizeof reg_name, reg_ns, sizeof reg_ns);
+    const char *sa = "system:serviceaccount:NAMESPACE:SERVICEACCOUNT";
+    if (subject && strncmp(subject, "system:serviceaccount:", 22) == 0)
+        sa = subject;
+    char role_hint[700];
+    snprintf(role_hint, sizeof role_hint,
+             "bind the registry's user Role to the ServiceAccount the publish step runs as, e.g. "
+             "`oc adm policy add-role-to-user registry-user-%s %s -n %s` (OpenShift AI creates "
+             "Role registry-user-%s, which allows `get` on service %s, in the registry's "
+             "namespace)",
+             reg_name, sa, reg_ns[0] ? reg_ns : "REGISTRY_NAMESPACE", reg_name, reg_name);
+    if (status == 401 && c->token_source == REGISTRY_TOKEN_NONE)
+        snprintf(out, n,
+                 "the registry at %s wants a token (401) and none was sent: pass --token-file "
+                 "FILE, set $%s (or name a variable with --token-env), or run in a pod with a "
+                 "ServiceAccount token; the server said: %s",
+                 c->host, REGISTRY_TOKEN_VARIABLE, server_text);
+    else if (status == 401)
+        snprintf(out, n,
+                 "the registry at %s rejected %s%s%s (401: expired, malformed or issued for "
+                 "another cluster); the server said: %s",
+                 c->host, source, subject ? " for " : "", subject ? subject : "", server_text);
+    else
+        snprintf(out, n,
+                 "the registry at %s refused %s%s%s (403 Forbidden): %s; the server said: %s",
+                 c->host, source, subject ? " of " : "", subject ? subject : "", role_hint,
+                 server_text);
+    free(subject);
+}
+
+/* ---- client --------------------------------------------------------------- */
+
+static bool host_is_loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost", 9) == 0 ||
+           strncmp(host, "[::1]", 5) == 0;
+}
+
+bool registry_open(struct registry_client *c, const struct registry_options *o, struct buf *err)
+{
+    *c = (struct registry_client){0};
+    c->api_base = registry_api_base(o->url, err);
+    if (!c->api_base)
+        return false;
+    const char *authority = strstr(c->api_base, "://") + 3;
+    c->host = xstrndup(authority, strcspn(authority, "/"));
+    c->plain_http = strncmp(c->api_base, "http://", 7) == 0;
+    c->loopback = host_is_loopback(c->host);
+    c->retry = o->retry;
+    c->dry_run = o->dry_run;
+    c->verbose = o->verbose;
+    c->out = o->out ? o->out : stdout;
+    c->jitter_state = (uint64_t)wall_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+    if (!c->jitter_state)
+        c->jitter_state = 1;
+
+    if (o->token_file) {
+        if (access(o->token_file, R_OK) != 0) {
+            buf_printf(err, "cannot read --token-file %s: %s", o->token_file, strerror(errno));
+            goto fail;
+        }
+        c->token_source = REGISTRY_TOKEN_FILE;
+        c->token_origin = xstrdup(o->token_file);
+    } else if (o->token_env) {
+        const char *v = getenv(o->token_env);
+        if (!v || !*v) {
+            buf_printf(err, "--token-env %s: that environment variable is not set or empty",
+                       o->token_env);
+            goto fail;
+        }
+        c->token_source = REGISTRY_TOKEN_ENV;
+        c->token_origin = xstrdup(o->token_env);
+    } else if (getenv(REGISTRY_TOKEN_VARIABLE) && *getenv(REGISTRY_TOKEN_VARIABLE)) {
+        c->token_source = REGISTRY_TOKEN_ENV;
+        c->token_origin = xstrdup(REGISTRY_TOKEN_VARIABLE);
+    } else {
+        char *path = xasprintf("%s/token", serviceaccount_dir());
+        if (access(path, R_OK) == 0 && (!c->plain_http || c->loopback)) {
+            c->token_source = REGISTRY_TOKEN_SERVICEACCOUNT;
+            c->token_origin = path;
+        } else {
+            if (access(path, R_OK) == 0)
+                cli_warn("not sending the ServiceAccount token to %s over plain http (it would "
+                         "travel in clear text); use the https URL of the registry",
+                         c->host);
+            free(path);
+        }
+    }
+    if (c->token_source == REGISTRY_TOKEN_FILE || c->token_source == REGISTRY_TOKEN_ENV) {
+        if (c->plain_http && !c->loopback)
+            cli_warn("sending the registry token to %s over plain http: anyone on the path can "
+                     "read it; prefer the https URL",
+                     c->host);
+    }
+
+    c->ca = http_ca_bundle_load(o->ca_files, o->n_ca_files, err);
+    if (!c->ca)
+        goto fail;
+    c->http = (struct http_config){
+        .ca_files = o->ca_files,
+        .n_ca_files = o->n_ca_files,
+        .insecure = o->insecure,
+        .connect_timeout_s = REGISTRY_CONNECT_TIMEOUT_S,
+        .total_timeout_s = REGISTRY_REQUEST_TIMEOUT_S,
+        .follow_redirects = false, /* a redirect would carry the token elsewhere */
+        .ca = c->ca,
+    };
+    if (o->insecure && !c->plain_http)
+        cli_warn("--insecure: the registry's certificate is not verified; anyone on the path can "
+                 "read the token and change what is published");
+    return true;
+fail:
+    registry_close(c);
+    return false;
+}
+
+void registry_close(struct registry_client *c)
+{
+    free(c->api_base);
+    free(c->host);
+    free(c->token_origin);
+    http_ca_bundle_free(c->ca);
+    *c = (struct registry_client){0};
+}
+
+void registry_reply_free(struct registry_reply *reply)
+{
+    cJSON_Delete(reply->json);
+    reply->json = NULL;
+}
+
+static void print_request(FILE *f, const char *note, const char *method, const char *url,
+                          bool has_token, const char *body)
+{
+    fprintf(f, "# %s\n%s %s\n", note, method, url);
+    fprintf(f, "Accept: application/json\n");
+    if (has_token)
+        fprintf(f, "Authorization: Bearer <redacted>\n");
+    if (body)
+        fprintf(f, "Content-Type: application/json\n\n%s\n", body);
+    fprintf(f, "\n");
+    fflush(f);
+}
+
+bool registry_call(struct registry_client *c, const char *method, const char *path,
+                   const char *body, struct registry_reply *reply)
+{
+    *reply = (struct registry_reply){0};
+    char *url = xasprintf("%s%s", c->api_base, path);
+    bool read_only = strcmp(method, "GET") == 0;
+    struct buf token = {0}, err = {0}, auth = {0};
+    bool ok = false;
+    int attempts = c->retry.retries + 1;
+    for (int attempt = 0; attempt < attempts; attempt++) {
+        buf_clear(&err);
+        if (!read_token(c, &token, &err)) {
+            snprintf(reply->message, sizeof reply->message, "%s", err.data);
+            break;
+        }
+        if (c->dry_run && attempt == 0)
+            print_request(c->out, read_only ? "sent (read-only)" : "NOT sent (--dry-run)",
+                          method, url, token.len > 0, body);
+        else if (c->verbose)
+            cli_info("> %s %s%s", method, url,
+                     token.len ? " (Authorization: Bearer <redacted>)" : "");
+        if (c->dry_run && !read_only) {
+            reply->not_sent = true;
+            ok = true;
+            break;
+        }
+        const char *headers[3];
+        size_t nh = 0;
+        headers[nh++] = "Accept: application/json";
+        if (body)
+            headers[nh++] = "Content-Type: application/json";
+        if (token.len) {
+            buf_clear(&auth);
+            buf_printf(&auth, "Authorization: Bearer %s", token.data);
+            headers[nh++] = auth.data;
+        }
+        struct http_request req = {
+            .method = method,
+            .url = url,
+            .headers = headers,
+            .n_headers = nh,
+            .body = body,
+            .body_len = body ? strlen(body) : 0,
+        };
+        struct http_response resp;
+        struct http_failure fail;
+        bool transferred = http_perform(&c->http, &req, &resp, &fail);
+        if (auth.data) /* the header held the token: do not leave it in memory */
+            memset(auth.data, 0, auth.cap);
+        bool retry = false;
+        if (!transferred) {
+            reply->status = 0;
+            snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path,
+                     fail.message);
+            retry = registry_failure_is_retryable(fail.cls);
+        } else {
+            reply->status = resp.status;
+            if (c->verbose)
+                cli_info("< HTTP %ld, %zu bytes", resp.status, resp.body.len);
+            if (resp.status >= 200 && resp.status < 300) {
+                reply->json = resp.body.len ? cJSON_ParseWithLength(resp.body.data, resp.body.len)
+                                            : cJSON_CreateObject();
+                if (reply->json) {
+                    ok = true;
+                } else {
+                    char text[600];
+                    registry_error_text(resp.status, resp.content_type.data,
+                                        resp.body.data ? resp.body.data : "", resp.body.len, text,
+                                        sizeof text);
+                    snprintf(reply->message, sizeof reply->message,
+                             "%s %s: the answer is not JSON (%s): is %s the registry's REST "
+                             "API and not a web page?",
+                             method, path, text, c->api_base);
+                }
+            } else {
+                char text[600];
+                registry_error_text(resp.status, resp.content_type.data,
+                                    resp.body.data ? resp.body.data : "", resp.body.len, text,
+                                    sizeof text);
+                if (resp.status == 401 || resp.status == 403) {
+                    char advice[sizeof reply->message];
+                    auth_advice(c, resp.status, text, token.data, advice, sizeof advice);
+                    snprintf(reply->message, sizeof reply->message, "%s", advice);
+                } else {
+                    snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path,
+                             text);
+                }
+                retry = registry_status_is_retryable(resp.status);
+            }
+        }
+        http_response_free(&resp);
+        if (ok || !retry)
+            break;
+        if (attempt + 1 < attempts) {
+            double delay = registry_backoff_delay(&c->retry, attempt, next_random(c));
+            cli_warn("%s; retrying in %.1fs (retry %d of %d)", reply->message, delay, attempt + 1,
+                     c->retry.retries);
+            pause_seconds(delay);
+        } else if (c->retry.retries > 0) {
+            size_t used = strlen(reply->message);
+            snprintf(reply->message + used, sizeof reply->message - used,
+                     " (gave up after %d attempts)", attempts);
+        }
+    }
+    if (token.data)
+        memset(token.data, 0, token.cap);
+    buf_free(&token);
+    buf_free(&auth);
+    buf_free(&err);
+    free(url);
+    return ok;
+}
+
+/* ---- lookup by exact name ------------------------------------------------- */
+
+static void ascii_fold(const char *in, char *out, size_t n)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 1 < n; p++) {
+        if (*p >= 0x80) /* accents and other non-ASCII: compared by the rest */
+            continue;
+        out[o++] = (char)tolower(*p);
+    }
+    out[o] = '\0';
+}
+
+struct scored_name {
+    const char *name;
+    size_t score;
+};
+
+static int compare_scored(const void *a, const void *b)
+{
+    const struct scored_name *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+size_t registry_close_names(const char *want, const char *const *names, size_t n,
+                            const char **out, size_t max)
+{
+    char fw[256], fn[256];
+    ascii_fold(want, fw, sizeof fw);
+    size_t wl = strlen(fw);
+    size_t limit = wl / 3 > 2 ? wl / 3 : 2;
+    struct scored_name *scored = xcalloc(n ? n : 1, sizeof *scored);
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], want) == 0)
+            continue;
+        ascii_fold(names[i], fn, sizeof fn);
+        size_t d = edit_distance(fw, fn);
+        bool contains = wl >= 3 && strlen(fn) >= 3 && (strstr(fn, fw) || strstr(fw, fn));
+        if (d <= limit || contains)
+            scored[count++] = (struct scored_name){names[i], d};
+    }
+    qsort(scored, count, sizeof *scored, compare_scored);
+    size_t k = count < max ? count : max;
+    for (size_t i = 0; i < k; i++)
+        out[i] = scored[i].name;
+    free(scored);
+    return k;
+}
+
+static const char *json_string(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+struct name_list {
+    char **names;
+    size_t n, cap;
+};
+
+static void name_list_add(struct name_list *l, const char *name)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 32;
+        l->names = xrealloc(l->names, l->cap * sizeof *l->names);
+    }
+    l->names[l->n++] = xstrdup(name);
+}
+
+static void name_list_free(struct name_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->names[i]);
+    free(l->names);
+}
+
+/* Pages through `list_path` for the item named exactly `name`. */
+static enum registry_lookup scan_list(struct registry_client *c, const char *list_path,
+                                      const char *name, cJSON **out, struct name_list *seen,
+                                      struct buf *err)
+{
+    char *token = xstrdup("");
+    enum registry_lookup result = REGISTRY_ABSENT;
+    for (int page = 0; page < REGISTRY_MAX_PAGES; page++) {
+        struct buf path = {0};
+        buf_printf(&path, "%s?pageSize=%d&orderBy=ID&sortOrder=ASC", list_path, REGISTRY_PAGE_SIZE);
+        if (token[0]) {
+            buf_puts(&path, "&nextPageToken=");
+            registry_url_encode(token, &path);
+        }
+        struct registry_reply reply;
+        bool ok = registry_call(c, "GET", path.data, NULL, &reply);
+        buf_free(&path);
+        if (!ok) {
+            buf_puts(err, reply.message);
+            registry_reply_free(&reply);
+            result = REGISTRY_FAILED;
+            break;
+        }
+        const cJSON *items = cJSON_GetObjectItemCaseSensitive(reply.json, "items");
+        const cJSON *item;
+        cJSON_ArrayForEach(item, items)
+        {
+            const char *n = json_string(item, "name");
+            if (!n)
+                continue;
+            if (strcmp(n, name) == 0) {
+                *out = cJSON_Duplicate(item, true);
+                result = REGISTRY_FOUND;
+                break;
+            }
+            name_list_add(seen, n);
+        }
+        const char *next = json_string(reply.json, "nextPageToken");
+        bool last = result == REGISTRY_FOUND || !next || !next[0] || !cJSON_IsArray(items) ||
+                    cJSON_GetArraySize(items) == 0 || strcmp(next, token) == 0;
+        if (!last) {
+            free(token);
+            token = xstrdup(next);
+        }
+        registry_reply_free(&reply);
+        if (last)
+            break;
+    }
+    free(token);
+    return result;
+}
+
+static void describe_absent(struct buf *err, const char *what, const char *name,
+                            const char *where, const struct name_list *seen,
+                            const char *variant)
+{
+    buf_printf(err, "%s '%s' not found %s", what, name, where);
+    const char *close[REGISTRY_MAX_CLOSE_NAMES];
+    size_t k = registry_close_names(name, (const char *const *)seen->names, seen->n, close,
+                                    REGISTRY_MAX_CLOSE_NAMES);
+    if (k) {
+        buf_puts(err, "; close names: ");
+        for (size_t i = 0; i < k; i++)
+            buf_printf(err, "%s'%s'", i ? ", " : "", close[i]);
+    } else {
+        buf_printf(err, " (%zu other name%s, none close)", seen->n, seen->n == 1 ? "" : "s");
+    }
+    if (variant)
+        buf_printf(err,
+                   "; the registry's own lookup answered '%s', which differs only in case, "
+                   "accents or trailing spaces (its database treats them as the same name): use "
+                   "the exact name",
+                   variant);
+}
+
+/* The lookup by query, then the scan. `query` answers one item or 404. */
+static enum registry_lookup find_by_name(struct registry_client *c, const char *query_path,
+                                         const char *list_path, const char *parent_id,
+                                         const char *name, const char *what,
+                                         const char *where, cJSON **out, struct buf *err)
+{
+    *out = NULL;
+    struct registry_reply reply;
+    char *variant = NULL;
+    if (registry_call(c, "GET", query_path, NULL, &reply)) {
+        const char *got = json_string(reply.json, "name");
+        const char *parent = json_string(reply.json, "registeredModelId");
+        bool same_parent = !parent_id || !parent || strcmp(parent, parent_id) == 0;
+        if (got && strcmp(got, name) == 0 && same_parent) {
+            *out = reply.json;
+            return REGISTRY_FOUND;
+        }
+        if (got && strcmp(got, name) != 0)
+            variant = xstrdup(got);
+        registry_reply_free(&reply);
+    } else if (reply.status != 404) {
+        buf_puts(err, reply.message);
+        registry_reply_free(&reply);
+        return REGISTRY_FAILED;
+    }
+    /* 404 (none, or several LIKE matches) or another name: read the list. */
+    struct name_list seen = {0};
+    enum registry_lookup r = scan_list(c, list_path, name, out, &seen, err);
+    if (r == REGISTRY_ABSENT)
+        describe_absent(err, what, name, where, &seen, variant);
+    name_list_free(&seen);
+    free(variant);
+    return r;
+}
+
+enum registry_lookup registry_find_model(struct registry_client *c, const char *name,
+                                         cJSON **out, struct buf *err)
+{
+    struct buf query = {0};
+    buf_puts(&query, "/registered_model?name=");
+    registry_url_encode(name, &query);
+    char *where = xasprintf("in the registry at %s", c->host);
+    enum registry_lookup r = find_by_name(c, query.data, "/registered_models", NULL, name,
+                                          "registered model", where, out, err);
+    free(where);
+    buf_free(&query);
+    return r;
+}
+
+enum registry_lookup registry_find_version(struct registry_client *c, const cJSON *model,
+                                           const char *name, cJSON **out, struct buf *err)
+{
+    const char *id = json_string(model, "id");
+    const char *model_name = json_string(model, "name");
+    if (!id) {
+        buf_puts(err, "the registered model has no \"id\" in the registry's answer");
+        return REGISTRY_FAILED;
+    }
+    struct buf query = {0}, list = {0};
+    buf_puts(&query, "/model_version?name=");
+    registry_url_encode(name, &query);
+    buf_puts(&query, "&parentResourceId=");
+    registry_url_encode(id, &query);
+    buf_puts(&list, "/registered_models/");
+    registry_url_encode(id, &list);
+    buf_puts(&list, "/versions");
+    char *where = xasprintf("under registered model '%s' (id %s)", model_name ? model_name : "?",
+                            id);
+    enum registry_lookup r =
+        find_by_name(c, query.data, list.data, id, name, "model version", where, out, err);
+    free(where);
+    buf_free(&query);
+    buf_free(&list);
+    return r;
+}
