@@ -11,6 +11,7 @@ cluster would differ in replaced (endpoint, registry URL, a short sweep).
 """
 import json
 import os
+import sys
 
 import manifests as mf
 import tektonsim
@@ -45,19 +46,20 @@ def byte_level_tokenizer(path):
 class Cluster:
     """The rendered overlay, a mock endpoint, the pod's ServiceAccount files."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, overlay="quantized"):
         self.ctx = ctx
         testlib.require_file(ctx.bin, "the llmsweep binary (tools/zig build)")
-        text = mf.build("kustomize/overlays/quantized")
-        self.objects = [o for o in mf.objects_of(ctx.tmp, text, mf.TEMPLATES["quantized"])
+        text = mf.build(f"kustomize/overlays/{overlay}")
+        self.objects = [o for o in mf.objects_of(ctx.tmp, text, mf.TEMPLATES[overlay])
                         if o["kind"] != "PipelineRun"]
-        self.template = mf.template(ctx.tmp, "quantized")
+        self.template = mf.template(ctx.tmp, overlay)
+        model = self.template["metadata"]["labels"]["llmsweep/deployment"]
         self.sa = ctx.path("serviceaccount")
         os.makedirs(self.sa)
         for name, value in (("token", SA_TOKEN), ("namespace", "llmsweep-quantized")):
             with open(os.path.join(self.sa, name), "w") as f:
                 f.write(value)
-        mock = ctx.start([ctx.bin, "mock-server", "--port", "0", "--model", "mistral-24b-quantized",
+        mock = ctx.start([ctx.bin, "mock-server", "--port", "0", "--model", model,
                           "--ttft-ms", "20", "--itl-ms", "2", "--seed", "7"], name="mock-server")
         found = ctx.wait_for_log(mock, r"listening on (http://\S+)")
         self.endpoint = found.group(1) + "/v1"
@@ -247,3 +249,54 @@ def test_sample_taskrun_runs_the_demo(ctx):
                              "--output-dir", "/workspace/results", "--levels", "1,4",
                              "--duration", "5s"], t.steps[0][1]
     assert os.path.exists(os.path.join(results, "benchmarks.json"))
+
+
+def test_full_template_fetches_a_gated_tokenizer_with_the_hf_token_workspace(ctx):
+    # tekton/pipelinerun-full.yaml as it is (gated mistralai repository, the
+    # hf-token Secret bound), against a Hub stand-in given as hub-url.
+    cluster = Cluster(ctx, "full")
+    tokenizer = ctx.path("served-tokenizer.json")
+    byte_level_tokenizer(tokenizer)
+    repo = [p["value"] for p in cluster.template["spec"]["params"] if p["name"] == "tokenizer"][0]
+    hub_token = "hf_PipelineTestToken0123456789"
+    config = {"token": hub_token, "repos": {repo: {
+        "commit": "89abcdef" * 5, "gated": True, "lfs": ["tokenizer.json"],
+        "files": {"tokenizer.json": tokenizer}}}}
+    with open(ctx.path("hub.json"), "w") as f:
+        json.dump(config, f)
+    log = ctx.path("hub-log.jsonl")
+    open(log, "w").close()
+    hub_server = os.path.join(mf.ROOT, "tests", "lib", "hub_server.py")
+    hub = ctx.start([sys.executable, hub_server, ctx.path("hub.json"), log], name="hub")
+    hub_url = ctx.wait_for_log(hub, r"listening on (http://\S+) cdn").group(1)
+    secret = ctx.path("secret-hf-token")
+    os.makedirs(secret)
+    with open(os.path.join(secret, "token"), "w") as f:
+        f.write(hub_token + "\n")
+    bindings = {w["name"] for w in cluster.template["spec"]["workspaces"]}
+    assert "hf-token" in bindings, "the full template binds the hf-token Secret"
+    pr = cluster.pipelinerun(**{
+        "hub-url": hub_url, "registry-url": "",
+        "run-args": ["--endpoint", cluster.endpoint, "--levels", "1,2", "--duration", "2s"]})
+    results = ctx.path("pvc")
+    os.makedirs(results)
+    out = cluster.run(pr, {"results": results, "hf-token": secret})
+    assert out.status == "Succeeded", repr(out)
+    fetch = out.tasks["fetch-tokenizer"]
+    assert fetch.status == "Succeeded" and fetch.steps[0][1] == [
+        "/usr/local/bin/llmsweep", "fetch-tokenizer", repo, "--revision", "main",
+        "--out", "/workspace/output"], fetch.steps
+    with open(tokenizer, "rb") as a, open(os.path.join(results, "tokenizer", "tokenizer.json"),
+                                          "rb") as b:
+        assert a.read() == b.read(), "the fetched tokenizer is in the results workspace"
+    with open(log) as f:
+        seen = [json.loads(line) for line in f]
+    assert seen and all(r["authorization"] in ("valid", "none") for r in seen), seen
+    assert any(r["authorization"] == "valid" for r in seen), "the token reached the Hub"
+    run_argv = out.tasks["run"].steps[0][1]
+    assert run_argv[:6] == ["/usr/local/bin/llmsweep", "run", "mistral-24b", "--tokenizer",
+                            "./tokenizer", "--output-dir"], run_argv
+    with open(fetch.steps[0][3]) as f:
+        assert hub_token not in f.read(), "the token must never be printed"
+    assert out.tasks["publish"].status == "None"
+    summary_of(out)
