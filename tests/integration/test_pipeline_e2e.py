@@ -3,7 +3,7 @@
 tests/lib/tektonsim.py executes kustomize/overlays/quantized's Pipeline the
 way Tekton would: tasks in Pipeline order, each step's exact command and args
 after Tekton's substitution, workspaces as folders, the pod's ServiceAccount
-files emulated. The endpoint is a started `llmsweep mock-server`; the Model
+files emulated. The endpoint is a started `llmsweep mock-server`, tokenizers are real ones (tools/peers/tokenizer-env); the Model
 Registry is the real one (tests/registry/registry-up) behind a
 kube-rbac-proxy stand-in that only lets the ServiceAccount's token through.
 The PipelineRun is tekton/pipelinerun-quantized.yaml with only what a
@@ -16,31 +16,10 @@ import sys
 import manifests as mf
 import tektonsim
 import testlib
+import tokenizer_peers
 
 IMAGE = "registry.invalid/llmsweep@sha256:" + "0" * 64
 SA_TOKEN = "sa-token-of-llmsweep"
-
-
-def byte_level_tokenizer(path):
-    """A minimal Hugging Face tokenizer.json: byte-level BPE, one token per byte."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    cs, n = bs[:], 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    vocab = {chr(c): i for i, c in enumerate(sorted(cs))}
-    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-                  "use_regex": True}
-    doc = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": [],
-           "normalizer": None, "pre_tokenizer": byte_level, "post_processor": None,
-           "decoder": byte_level,
-           "model": {"type": "BPE", "dropout": None, "unk_token": None,
-                     "continuing_subword_prefix": None, "end_of_word_suffix": None,
-                     "fuse_unk": False, "byte_fallback": False, "vocab": vocab, "merges": []}}
-    with open(path, "w") as f:
-        json.dump(doc, f)
 
 
 class Cluster:
@@ -117,9 +96,9 @@ def test_pipeline_runs_like_a_cluster_and_publishes(ctx):
     cluster = Cluster(ctx)
     reg, version, proxy = registry_with_proxy(ctx)
     try:
-        tokenizer = cluster.ctx.path("tokenizer.json")
-        byte_level_tokenizer(tokenizer)
-        spec_ws = cluster.spec_workspace({"tokenizer.json": open(tokenizer).read()})
+        # A real Hugging Face tokenizer.json (Llama 3's, from the tokenizer peers).
+        with open(tokenizer_peers.real("LLAMA3_TOKENIZER_DIR"), encoding="utf-8") as f:
+            spec_ws = cluster.spec_workspace({"tokenizer.json": f.read()})
         pr = cluster.pipelinerun(**{
             # No Hub here: the tokenizer comes from the spec workspace.
             "tokenizer": "", "tokenizer-path": "/workspace/spec/tokenizer.json",
@@ -255,13 +234,13 @@ def test_full_template_fetches_a_gated_tokenizer_with_the_hf_token_workspace(ctx
     # tekton/pipelinerun-full.yaml as it is (gated mistralai repository, the
     # hf-token Secret bound), against a Hub stand-in given as hub-url.
     cluster = Cluster(ctx, "full")
-    tokenizer = ctx.path("served-tokenizer.json")
-    byte_level_tokenizer(tokenizer)
+    # Mistral's repositories carry tekken.json: mistral-common's, from the peers.
+    tokenizer = tokenizer_peers.real("TEKKEN_JSON")
     repo = [p["value"] for p in cluster.template["spec"]["params"] if p["name"] == "tokenizer"][0]
     hub_token = "hf_PipelineTestToken0123456789"
     config = {"token": hub_token, "repos": {repo: {
-        "commit": "89abcdef" * 5, "gated": True, "lfs": ["tokenizer.json"],
-        "files": {"tokenizer.json": tokenizer}}}}
+        "commit": "89abcdef" * 5, "gated": True, "lfs": ["tekken.json"],
+        "files": {"tekken.json": tokenizer}}}}
     with open(ctx.path("hub.json"), "w") as f:
         json.dump(config, f)
     log = ctx.path("hub-log.jsonl")
@@ -286,7 +265,7 @@ def test_full_template_fetches_a_gated_tokenizer_with_the_hf_token_workspace(ctx
     assert fetch.status == "Succeeded" and fetch.steps[0][1] == [
         "/usr/local/bin/llmsweep", "fetch-tokenizer", repo, "--revision", "main",
         "--out", "/workspace/output"], fetch.steps
-    with open(tokenizer, "rb") as a, open(os.path.join(results, "tokenizer", "tokenizer.json"),
+    with open(tokenizer, "rb") as a, open(os.path.join(results, "tokenizer", "tekken.json"),
                                           "rb") as b:
         assert a.read() == b.read(), "the fetched tokenizer is in the results workspace"
     with open(log) as f:
