@@ -140,7 +140,7 @@ def test_pipeline_with_a_spec_from_the_configmap_and_no_registry(ctx):
     cluster = Cluster(ctx)
     pr = cluster.pipelinerun(**{
         "spec": "/workspace/spec/demo.yaml", "tokenizer": "", "tokenizer-path": "",
-        "run-args": ["--levels", "1", "--duration", "2s"]})
+        "registry-url": "", "run-args": ["--levels", "1", "--duration", "2s"]})
     pr["spec"]["workspaces"].append({"name": "spec", "configMap": {"name": "llmsweep-specs"}})
     results = ctx.path("pvc")
     os.makedirs(results)
