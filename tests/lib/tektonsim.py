@@ -230,25 +230,8 @@ class Simulator:
             del self.pipelines["taskrun"]
 
     def pipeline_params(self, pspec, given):
-        strings, arrays = {}, {}
         values = {p["name"]: p["value"] for p in given}
-        for p in pspec.get("params", []):
-            ptype = p.get("type", "string")
-            if p["name"] in values:
-                v = values.pop(p["name"])
-            elif "default" in p:
-                v = p["default"]
-            else:
-                raise SimError(f"Pipeline param {p['name']} has no value and no default")
-            if (ptype == "array") != isinstance(v, list):
-                raise SimError(f"Pipeline param {p['name']}: {ptype} expected, got {v!r}")
-            if ptype == "array":
-                arrays["params." + p["name"]] = list(v)
-            else:
-                strings["params." + p["name"]] = v
-        if values:
-            raise SimError(f"PipelineRun passes undeclared params {sorted(values)}")
-        return strings, arrays
+        return resolve_params(pspec.get("params", []), values, "PipelineRun")
 
     def order(self, ptasks):
         done, out, pending = set(), [], list(ptasks)
@@ -289,26 +272,12 @@ class Simulator:
         task = self.tasks.get(ptask.get("taskRef", {}).get("name"))
         if task is None:
             raise SimError(f"{ptask['name']}: Task {ptask.get('taskRef')} is not in the manifests")
-        tstrings, tarrays = {}, {}
         values = {}
         for p in ptask.get("params", []):
             v = p["value"]
             values[p["name"]] = (substitute_list(v, refs, parrays) if isinstance(v, list)
                                  else substitute(v, refs))
-        for p in task["spec"].get("params", []):
-            ptype = p.get("type", "string")
-            if p["name"] in values:
-                v = values.pop(p["name"])
-            elif "default" in p:
-                v = p["default"]
-            else:
-                raise SimError(f"{ptask['name']}: Task param {p['name']} is not passed")
-            if (ptype == "array") != isinstance(v, list):
-                raise SimError(f"{ptask['name']}: param {p['name']}: {ptype} expected, got {v!r}")
-            (tarrays if ptype == "array" else tstrings)["params." + p["name"]] = v
-        if values:
-            raise SimError(f"{ptask['name']}: passes params the Task does not declare: "
-                           f"{sorted(values)}")
+        tstrings, tarrays = resolve_params(task["spec"].get("params", []), values, ptask["name"])
         retries = ptask.get("retries", 0)
         timeout = parse_duration(ptask.get("timeout", "1h"))
         while True:
@@ -441,6 +410,29 @@ class Simulator:
                     return None
                 raise SimError(f"{where}: {kind} {name}/{key} does not exist and is not optional")
         raise SimError(f"{where}: env {e['name']}: unsupported valueFrom {source}")
+
+
+def resolve_params(declared, values, where):
+    """(strings, arrays) keyed "params.NAME": given values, else defaults; a
+    missing value, a type mismatch or an undeclared value is an error."""
+    strings, arrays, values = {}, {}, dict(values)
+    for p in declared:
+        ptype = p.get("type", "string")
+        if p["name"] in values:
+            v = values.pop(p["name"])
+        elif "default" in p:
+            v = p["default"]
+        else:
+            raise SimError(f"{where}: param {p['name']} has no value and no default")
+        if (ptype == "array") != isinstance(v, list):
+            raise SimError(f"{where}: param {p['name']}: {ptype} expected, got {v!r}")
+        if ptype == "array":
+            arrays["params." + p["name"]] = list(v)
+        else:
+            strings["params." + p["name"]] = v
+    if values:
+        raise SimError(f"{where}: passes undeclared params {sorted(values)}")
+    return strings, arrays
 
 
 def host_path(text, mounts):

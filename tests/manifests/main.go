@@ -5,6 +5,7 @@
 //
 //	kustomize build kustomize/overlays/full | tektoncheck
 //	tektoncheck [flags] FILE...        (FILE "-" is standard input)
+//	tektoncheck -json docs.json FILE... (also dump every document as JSON)
 //
 // Every YAML document is decoded. Documents whose apiVersion is in the
 // tekton.dev group are checked:
