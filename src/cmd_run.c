@@ -438,7 +438,8 @@ static bool anything_succeeded(const struct run *run)
                   first_error->error_message ? first_error->error_message
                                              : request_error_name(first_error->error));
     else
-        cli_error("no request succeeded");
+        cli_error("no request completed: every one was still running when its level ended; "
+                  "make the levels longer than a request takes (--duration)");
     return false;
 }
 

@@ -95,8 +95,9 @@ def test_open_loop_rates(ctx):
 
 def test_level_end_cancels_in_flight_requests(ctx):
     url = start_mock(ctx, "--ttft-ms", "10", "--itl-ms", "50", "--output-tokens", "100")
-    run(ctx, url, "--levels", "3", "--duration", "1s", "--output-tokens", "100",
-        "--prompt-tokens", "8")
+    r = run(ctx, url, "--levels", "3", "--duration", "1s", "--output-tokens", "100",
+            "--prompt-tokens", "8", check=False)
+    assert r.returncode == 1 and "no request completed" in r.stderr, r.stderr
     recs = records(ctx)
     assert [r["outcome"] for r in recs] == ["incomplete"] * 3, recs
     for r in recs:
