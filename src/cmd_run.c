@@ -495,17 +495,24 @@ static bool write_outputs(struct session *s, bool quiet, struct buf *err)
 
 /* --- the command ------------------------------------------------------------ */
 
-/* The embedded spec NAME, or --spec FILE, or only the options; every option
- * that names a spec field overrides it (spec.h). */
+/* The embedded spec NAME, or a spec file (--spec FILE, or a NAME that is a
+ * path, as `validate` and `publish --spec` read it: a Tekton Task passes one
+ * argument either way), or only the options; every option that names a spec
+ * field overrides it (spec.h). */
 static int load_spec(const struct cli_args *args, struct spec *spec)
 {
     struct spec_overrides overrides = {0};
     struct buf err = {0};
     int rc = EXIT_USAGE;
     *spec = (struct spec){0};
+    const char *name = args->npositional ? args->positional[0] : NULL;
+    const char *file = cli_get(args, "spec");
+    if (name && !file && spec_arg_is_file(name)) {
+        file = name;
+        name = NULL;
+    }
     if (spec_overrides_from_args(&overrides, args, &err))
-        rc = spec_load(args->npositional ? args->positional[0] : NULL, cli_get(args, "spec"),
-                       overrides.items, overrides.count, spec, &err);
+        rc = spec_load(name, file, overrides.items, overrides.count, spec, &err);
     if (rc != EXIT_OK)
         cli_error("%s", err.data);
     spec_overrides_free(&overrides);
@@ -608,10 +615,11 @@ done:
 
 const struct cli_command cmd_run = {
     .name = "run",
-    .synopsis = "[NAME]",
+    .synopsis = "[NAME|FILE]",
     .summary = "Sweep an endpoint through load levels and write the results.",
     .description =
         "NAME is an embedded spec (see 'llmsweep specs'); --spec FILE reads one from a\n"
+        "file, and so does a NAME with a '/', ending in .yaml/.yml or naming an existing\n"
         "file. The options below override the spec. Results go to --output-dir:\n"
         "benchmarks.json (GuideLLM's layout), benchmarks.csv, report.html,\n"
         "summary.json, requests.jsonl and the completion marker benchmarks.json.complete.\n"

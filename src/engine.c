@@ -64,6 +64,7 @@ struct worker {
     uint32_t max_in_flight; /* open loop: this worker's share of the level's cap */
     bool ending, level_done;
     int64_t ended_ns;
+    int64_t io_ready_ns; /* while libcurl reads a ready socket: when it was ready */
     struct loop_timer *curl_timer, *start_timer, *end_timer, *arrival_timer;
     int64_t next_arrival_ns;
     int64_t *queued; /* open loop: intended times waiting for a free slot */
@@ -153,7 +154,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata)
 {
     struct request *r = userdata;
     if (!r->rec.first_byte_ns)
-        r->rec.first_byte_ns = now_ns();
+        r->rec.first_byte_ns = r->worker->io_ready_ns ? r->worker->io_ready_ns : now_ns();
     (void)data;
     return size * n;
 }
@@ -227,7 +228,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *userdata)
 {
     struct request *r = userdata;
     size_t len = size * n;
-    r->arrival_ns = now_ns();
+    /* Bytes read because their socket was ready arrived by the time epoll
+     * said so; libcurl's work since then is ours, not the server's. */
+    r->arrival_ns = r->worker->io_ready_ns ? r->worker->io_ready_ns : now_ns();
     if (!r->rec.http_status) {
         long status = 0;
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -512,13 +515,14 @@ static void collect_done(struct worker *w)
 
 static void on_socket_ready(struct loop *loop, int fd, unsigned events, void *data)
 {
-    (void)loop;
     struct worker *w = data;
+    w->io_ready_ns = loop_woke_ns(loop);
     int mask = (events & LOOP_READ ? CURL_CSELECT_IN : 0) |
                (events & LOOP_WRITE ? CURL_CSELECT_OUT : 0) |
                (events & LOOP_ERROR ? CURL_CSELECT_ERR : 0);
     int running;
     curl_multi_socket_action(w->multi, fd, mask, &running);
+    w->io_ready_ns = 0;
     collect_done(w);
 }
 
@@ -539,6 +543,7 @@ static void on_curl_timeout(struct loop *loop, void *data)
     (void)loop;
     struct worker *w = data;
     w->curl_timer = NULL;
+    w->io_ready_ns = 0;
     int running;
     curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     collect_done(w);

@@ -37,6 +37,7 @@ struct loop {
     size_t n_timers, cap_timers;
     uint64_t next_seq;
     int64_t armed_ns; /* what timer_fd is set to; 0: disarmed */
+    int64_t woke_ns;  /* when epoll_wait last returned */
 };
 
 /* epoll's 64-bit cookie: the fd and the generation it was watched in. */
@@ -262,6 +263,7 @@ void loop_run_once(struct loop *loop, int64_t max_wait_ns)
     if (loop->n_timers && loop->heap[0]->when_ns <= now_ns())
         timeout_ms = 0; /* a timer is due: see arm() */
     int n = epoll_wait(loop->epoll_fd, events, MAX_EVENTS, timeout_ms);
+    loop->woke_ns = now_ns();
     if (n < 0 && errno != EINTR)
         return;
     for (int i = 0; i < n && !loop->stopped; i++) {
@@ -303,4 +305,9 @@ void loop_stop(struct loop *loop)
 bool loop_stopped(const struct loop *loop)
 {
     return loop->stopped;
+}
+
+int64_t loop_woke_ns(const struct loop *loop)
+{
+    return loop->woke_ns;
 }

@@ -54,6 +54,10 @@ void loop_run(struct loop *loop);
  * runs the ready file callbacks and every timer that is due. */
 void loop_run_once(struct loop *loop, int64_t max_wait_ns);
 void loop_stop(struct loop *loop);
+/* When epoll_wait last returned: every fd of the current round was ready
+ * by then, so this stamps data arrival more closely than a clock read in
+ * the (later) callback. */
+int64_t loop_woke_ns(const struct loop *loop);
 bool loop_stopped(const struct loop *loop);
 
 #endif

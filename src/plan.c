@@ -60,11 +60,3 @@ size_t plan_sweep_rates(double sync_rate, double throughput_rate, int k, double 
         rates[i] = sync_rate + step * (i + 1);
     return (size_t)k;
 }
-
-double plan_total_seconds(const struct level_plan *levels, size_t n)
-{
-    double total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += levels[i].duration_s;
-    return total;
-}

@@ -46,7 +46,4 @@ size_t plan_sweep_rates(double sync_rate, double throughput_rate, int k, double 
 /* One level at a given profile and target, with the spec's other settings. */
 struct level_plan plan_level(const struct spec *spec, enum load_profile profile, double target);
 
-/* Seconds the whole plan takes at most (for validate and progress). */
-double plan_total_seconds(const struct level_plan *levels, size_t n);
-
 #endif

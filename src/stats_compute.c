@@ -58,25 +58,6 @@ static enum status status_of(enum request_outcome outcome)
     return ERRORED;
 }
 
-static bool is_open_loop(enum load_profile profile)
-{
-    return profile == PROFILE_CONSTANT || profile == PROFILE_POISSON;
-}
-
-/* GuideLLM's strategy names (its `strategy.type_`). */
-static const char *strategy_name(enum load_profile profile)
-{
-    switch (profile) {
-    case PROFILE_CONCURRENT: return "concurrent";
-    case PROFILE_SYNCHRONOUS: return "synchronous";
-    case PROFILE_THROUGHPUT: return "throughput";
-    case PROFILE_CONSTANT: return "constant";
-    case PROFILE_POISSON: return "poisson";
-    case PROFILE_SWEEP: return "sweep";
-    }
-    return "concurrent";
-}
-
 static double ns_to_ms(int64_t ns)
 {
     return (double)ns / (double)NS_PER_MS;
@@ -330,10 +311,10 @@ static void compute_level(const struct run *run, const struct level_run *lr,
     if (w1 < w0)
         w1 = w0;
     double window_s = ns_to_s(w1 - w0);
-    bool open_loop = is_open_loop(lr->profile);
+    bool open_loop = load_profile_is_open_loop(lr->profile);
     bool slos = has_slos(res);
 
-    out->strategy = xstrdup(strategy_name(lr->profile));
+    out->strategy = xstrdup(load_profile_name(lr->profile));
     out->target = lr->target;
     out->start_time = ns_to_s(run->wall_start_ns + (w0 - run->mono_start_ns));
     out->end_time = ns_to_s(run->wall_start_ns + (w1 - run->mono_start_ns));
@@ -441,7 +422,7 @@ static void copy_labels(const struct run *run, struct results *out)
     out->model = dup_or_null(spec->model);
     out->endpoint = dup_or_null(spec->endpoint);
     out->api = xstrdup(spec->api == API_CHAT ? "chat" : "completions");
-    out->profile = xstrdup(strategy_name(spec->load.profile));
+    out->profile = xstrdup(load_profile_name(spec->load.profile));
     out->instance.type = dup_or_null(spec->instance.type);
     out->instance.gpu_count = spec->instance.gpu_count;
     out->instance.gpu_type = dup_or_null(spec->instance.gpu_type);

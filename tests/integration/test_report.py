@@ -13,9 +13,7 @@ import json
 import os
 import re
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guidellm_peer  # noqa: E402
 import testlib  # noqa: E402
 

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guidellm_peer  # noqa: E402
 
 ROOT = guidellm_peer.ROOT

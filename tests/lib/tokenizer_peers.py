@@ -1,26 +1,15 @@
 """The tokenizer peers of the parity tests (tools/peers/tokenizer-env) for the integration tests:
 where they are, and the reference encoder/decoder (tools/peers/tokenizer-oracle.py)."""
 import os
-import subprocess
+
+import peers
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 ORACLE = os.path.join(ROOT, "tools", "peers", "tokenizer-oracle.py")
-ENV_SCRIPT = os.path.join(ROOT, "tools", "peers", "tokenizer-env")
-
-_ENV = {}
-
 
 def peer_env():
     """The paths printed by tools/peers/tokenizer-env --check (a FAIL if it was not run)."""
-    if not _ENV:
-        r = subprocess.run(["sh", ENV_SCRIPT, "--check"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-        assert r.returncode == 0, ("the tokenizer peers are missing: run tools/peers/tokenizer-env "
-                                   f"(tools/test does)\n{r.stderr}")
-        for line in r.stdout.splitlines():
-            key, _, value = line.partition("=")
-            _ENV[key] = value.strip("'")
-    return _ENV
+    return peers.peer_env(ROOT, "tokenizer-env", "the tokenizer peers")
 
 
 def oracle(ctx, args, lines):

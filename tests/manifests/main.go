@@ -5,6 +5,7 @@
 //
 //	kustomize build kustomize/overlays/full | tektoncheck
 //	tektoncheck [flags] FILE...        (FILE "-" is standard input)
+//	tektoncheck -json docs.json FILE... (also dump every document as JSON)
 //
 // Every YAML document is decoded. Documents whose apiVersion is in the
 // tekton.dev group are checked:
@@ -114,6 +115,7 @@ type checker struct {
 	skipped   int
 	errs      int
 	objects   []string // where of every Tekton object, for the "ok" lines
+	docs      [][]byte // every document as JSON, for -json
 	errWheres []string // where of every error
 	// Tekton objects seen, for the cross-reference check.
 	tasks     map[string]*v1.Task // by namespace/name
@@ -207,6 +209,7 @@ func (c *checker) checkDocument(where string, doc []byte) {
 		}
 		return
 	}
+	c.docs = append(c.docs, js)
 	where = where + " " + h.id()
 	group := h.APIVersion
 	if i := strings.IndexByte(group, '/'); i >= 0 {
@@ -360,6 +363,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("q", false, "print only errors and the summary")
 	noCross := fs.Bool("no-crossref", false, "skip the Pipeline -> Task cross-reference check")
 	showFlags := fs.Bool("show-flags", false, "print the feature flags in effect and exit")
+	jsonOut := fs.String("json", "", "also write every input document (all kinds, Lists expanded) as one JSON array to this file, for checks in other languages")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: tektoncheck [flags] [FILE...]   (no FILE or \"-\": standard input)\n")
 		fs.PrintDefaults()
@@ -405,6 +409,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !*noCross {
 		c.crossReference()
 	}
+	if *jsonOut != "" {
+		if err := writeJSONArray(*jsonOut, c.docs); err != nil {
+			fmt.Fprintf(stderr, "tektoncheck: %v\n", err)
+			return 2
+		}
+	}
 	if !*quiet {
 		c.printOK()
 	}
@@ -414,4 +424,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// writeJSONArray writes docs (each a JSON value) as one JSON array.
+func writeJSONArray(path string, docs [][]byte) error {
+	var b bytes.Buffer
+	b.WriteString("[")
+	for i, d := range docs {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		b.Write(bytes.TrimSpace(d))
+	}
+	b.WriteString("]\n")
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }

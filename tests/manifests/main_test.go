@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
@@ -178,5 +179,37 @@ func TestBadInput(t *testing.T) {
 	}
 	if rc, out := check(t, "# only a comment\n---\n"); rc != 0 {
 		t.Errorf("empty stream: rc=%d\n%s", rc, out)
+	}
+}
+
+// TestJSONDump: -json writes every document (Tekton or not, Lists expanded)
+// as one JSON array, in input order, whatever the check finds.
+func TestJSONDump(t *testing.T) {
+	out := t.TempDir() + "/docs.json"
+	rc, text := check(t, "", "-json", out, "testdata/valid-task.yaml", "testdata/valid-pipeline.yaml")
+	if rc != 0 {
+		t.Fatalf("rc=%d\n%s", rc, text)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []map[string]any
+	if err := json.Unmarshal(b, &docs); err != nil {
+		t.Fatalf("not a JSON array: %v\n%s", err, b)
+	}
+	var kinds []string
+	for _, d := range docs {
+		kinds = append(kinds, d["kind"].(string))
+	}
+	if got := strings.Join(kinds, ","); got != "Task,ConfigMap,Pipeline" {
+		t.Errorf("kinds %s, want Task,ConfigMap,Pipeline", got)
+	}
+	rc, _ = check(t, "", "-json", out, "testdata/invalid-unknown-field.yaml")
+	if rc != 1 {
+		t.Errorf("invalid input: rc=%d, want 1 (the dump does not hide errors)", rc)
+	}
+	if b, _ := os.ReadFile(out); !bytes.HasPrefix(b, []byte("[{")) {
+		t.Errorf("invalid input: the dump is still written, got %q", b)
 	}
 }

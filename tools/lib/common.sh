@@ -78,17 +78,18 @@ EOF
   say "updating the $DEBIAN_SOURCE_SUITE source index (private apt state in $APT_DIR)"
   # shellcheck disable=SC2086 # APT_OPTS holds only our own -o words, no user input
   apt-get $APT_OPTS -qq update >"$APT_DIR/update.log" 2>&1 ||
-    die "apt-get update failed; see $APT_DIR/update.log"
+    die "${APT_WHY:+cannot download $APT_WHY: }apt-get update of the $DEBIAN_SOURCE_SUITE source index failed (no network?); see $APT_DIR/update.log"
   APT_READY=1
 }
 
 # apt_source_download PACKAGE DIR: downloads the upstream tarball(s) of the
-# source package PACKAGE from $DEBIAN_SOURCE_SUITE into DIR.
+# source package PACKAGE from $DEBIAN_SOURCE_SUITE into DIR. Failures name
+# $APT_WHY (the file wanted) when it is set.
 apt_source_download() {
   apt_prepare
   (cd "$2" &&
     # shellcheck disable=SC2086
     apt-get $APT_OPTS -qq source --download-only --tar-only "$1/$DEBIAN_SOURCE_SUITE" \
       >"$APT_DIR/source-$1.log" 2>&1) ||
-    die "apt-get source $1/$DEBIAN_SOURCE_SUITE failed; see $APT_DIR/source-$1.log"
+    die "${APT_WHY:+cannot download $APT_WHY: }apt-get source $1/$DEBIAN_SOURCE_SUITE failed; see $APT_DIR/source-$1.log"
 }
