@@ -150,11 +150,23 @@ static enum request_error error_from_http(enum http_error_class cls)
 
 /* --- streaming callbacks (libcurl calls these) ------------------------------ */
 
+/* When the bytes libcurl hands over arrived. Bytes read because their
+ * socket was ready arrived by the time epoll said so; libcurl's work since
+ * then is ours, not the server's. But while it handles one socket libcurl
+ * also runs other transfers whose timers expired, and may send one of them
+ * and read its answer: an epoll wake-up from before the request was sent
+ * says nothing about that answer. */
+static int64_t arrival_time(const struct request *r)
+{
+    int64_t ready = r->worker->io_ready_ns;
+    return ready > r->rec.send_ns ? ready : now_ns();
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *userdata)
 {
     struct request *r = userdata;
     if (!r->rec.first_byte_ns)
-        r->rec.first_byte_ns = r->worker->io_ready_ns ? r->worker->io_ready_ns : now_ns();
+        r->rec.first_byte_ns = arrival_time(r);
     (void)data;
     return size * n;
 }
@@ -228,9 +240,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *userdata)
 {
     struct request *r = userdata;
     size_t len = size * n;
-    /* Bytes read because their socket was ready arrived by the time epoll
-     * said so; libcurl's work since then is ours, not the server's. */
-    r->arrival_ns = r->worker->io_ready_ns ? r->worker->io_ready_ns : now_ns();
+    r->arrival_ns = arrival_time(r);
     if (!r->rec.http_status) {
         long status = 0;
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);

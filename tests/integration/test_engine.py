@@ -72,6 +72,19 @@ def test_ttft_and_itl_match_the_mock(ctx):
         assert r["token_source"] == "server", r
 
 
+def test_no_timestamp_before_the_send(ctx):
+    """Arrivals are stamped with the time epoll reported their socket ready;
+    an answer read in the same round its request was sent in (instant answers
+    on reused connections, under load) must not get that earlier time."""
+    url = start_mock(ctx, "--ttft-ms", "0", "--itl-ms", "0", "--output-tokens", "2")
+    run(ctx, url, "--levels", "64", "--duration", "2s", "--output-tokens", "2",
+        "--prompt-tokens", "4")
+    recs = [r for r in records(ctx) if r["outcome"] == "successful"]
+    assert len(recs) > 1000, len(recs)
+    early = [r for r in recs if min(r["first_byte_ns"], r["first_token_ns"]) < r["send_ns"]]
+    assert not early, f"{len(early)} of {len(recs)} answers stamped before their send: {early[:1]}"
+
+
 def test_open_loop_rates(ctx):
     url = start_mock(ctx, "--ttft-ms", "5", "--itl-ms", "1", "--output-tokens", "4")
     run(ctx, url, "--profile", "constant", "--levels", "20", "--duration", "3s",
