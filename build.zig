@@ -66,6 +66,10 @@ pub fn build(b: *std.Build) void {
     requireBootstrap(b, deps);
 
     const strip = optimize != .debug;
+    // musl: static, the product. glibc (-Dtarget=x86_64-linux-gnu): dynamic,
+    // only so that valgrind can see malloc and check the heap, which it
+    // cannot do inside a static musl binary.
+    const linkage: std.builtin.LinkMode = if (target.result.abi.isMusl()) .static else .dynamic;
     const libs = buildLibraries(b, deps, target, optimize, strip);
 
     // The program: every src/*.c. The unit tests link the same files minus
@@ -80,7 +84,7 @@ pub fn build(b: *std.Build) void {
     exe_mod.addCSourceFile(.{ .file = build_info, .flags = &project_cflags });
     exe_mod.addCSourceFile(.{ .file = embedded, .flags = &generated_cflags });
     exe_mod.addCSourceFile(.{ .file = unicode_tables, .flags = &generated_cflags });
-    const exe = b.addExecutable(.{ .name = "llmsweep", .root_module = exe_mod, .linkage = .static });
+    const exe = b.addExecutable(.{ .name = "llmsweep", .root_module = exe_mod, .linkage = linkage });
     b.installArtifact(exe);
 
     const run_step = b.step("run", "Run llmsweep (pass arguments after --)");
@@ -95,7 +99,7 @@ pub fn build(b: *std.Build) void {
     test_mod.addCSourceFile(.{ .file = unicode_tables, .flags = &generated_cflags });
     test_mod.addCSourceFiles(.{ .root = b.path("tests/unit"), .files = listCFiles(b, "tests/unit"), .flags = &project_cflags });
     test_mod.addIncludePath(b.path("tests/unit"));
-    const unit = b.addExecutable(.{ .name = "llmsweep-unit", .root_module = test_mod, .linkage = .static });
+    const unit = b.addExecutable(.{ .name = "llmsweep-unit", .root_module = test_mod, .linkage = linkage });
     const install_unit = b.addInstallArtifact(unit, .{});
 
     const unit_step = b.step("unit", "Build the C unit test runner (zig-out/bin/llmsweep-unit)");

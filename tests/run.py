@@ -25,10 +25,23 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import testlib  # noqa: E402
 
 
+# The unit runner of the product build (static musl) and of the glibc build,
+# whose headers let UBSan also check non-null arguments of libc calls.
+UNIT_BUILDS = [
+    ("unit", os.path.join("zig-out", "bin", "llmsweep-unit"), "tools/zig build unit"),
+    ("unit-glibc", os.path.join("zig-out", "glibc", "bin", "llmsweep-unit"),
+     "tools/zig build -Dtarget=x86_64-linux-gnu unit install -p zig-out/glibc"),
+]
+
+
 def run_unit(patterns, results):
-    unit = os.path.join(ROOT, "zig-out", "bin", "llmsweep-unit")
+    for label, path, how in UNIT_BUILDS:
+        run_unit_build(label, os.path.join(ROOT, path), how, patterns, results)
+
+
+def run_unit_build(label, unit, how, patterns, results):
     if not os.path.exists(unit):
-        print(f"FAIL unit-tests\n    {unit} is missing: run tools/zig build test first")
+        print(f"FAIL {label}-tests\n    {unit} is missing: run {how} (tools/test does)")
         results["failed"] += 1
         return
     proc = subprocess.run([unit] + patterns, cwd=ROOT, stdout=subprocess.PIPE,
@@ -37,17 +50,17 @@ def run_unit(patterns, results):
     for line in proc.stdout.splitlines():
         if line.startswith("ok   "):
             results["passed"] += 1
-            print("ok   unit/" + line[5:])
+            print(f"ok   {label}/" + line[5:])
         elif line.startswith("FAIL "):
             results["failed"] += 1
-            print("FAIL unit/" + line[5:])
+            print(f"FAIL {label}/" + line[5:])
         elif line.endswith(" failed") and " passed, " in line:
             summary_seen = True
         else:
             print(line)
     if not summary_seen:
         results["failed"] += 1
-        print(f"FAIL unit-tests\n    the unit runner ended without its summary (exit {proc.returncode})")
+        print(f"FAIL {label}-tests\n    the unit runner ended without its summary (exit {proc.returncode})")
 
 
 def load_module(path):

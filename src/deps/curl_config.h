@@ -9,7 +9,9 @@
  *   - every protocol but HTTP(S) off, and the features a benchmark client
  *     never uses (cookies, HSTS, alt-svc, NTLM/Kerberos/AWS auth, MIME, DoH,
  *     netrc, websockets) so they cannot surprise anyone;
- *   - proxies stay on: clusters often reach endpoints through HTTPS_PROXY. */
+ *   - proxies stay on: clusters often reach endpoints through HTTPS_PROXY;
+ *   - no HAVE_STROPTS_H: only if2ip.c includes it, for nothing, and glibc
+ *     (the valgrind build, see build.zig) has no such header. */
 #ifndef LLMSWEEP_CURL_CONFIG_H
 #define LLMSWEEP_CURL_CONFIG_H
 
@@ -116,7 +118,6 @@
 #define HAVE_STRDUP 1
 #define HAVE_STRERROR_R 1
 #define HAVE_STRINGS_H 1
-#define HAVE_STROPTS_H 1
 #define HAVE_STRUCT_SOCKADDR_STORAGE 1
 #define HAVE_STRUCT_TIMEVAL 1
 #define HAVE_SUSECONDS_T 1
