@@ -256,7 +256,8 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-static void __attribute__((format(printf, 2, 0))) message(const char *kind, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0)))
+message(const char *kind, const char *fmt, va_list ap)
 {
     struct buf line = {0};
     buf_printf(&line, "llmsweep: %s", kind);

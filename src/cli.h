@@ -37,12 +37,12 @@ struct cli_option {
 struct cli_args;
 
 struct cli_command {
-    const char *name;        /* "fetch" */
-    const char *synopsis;    /* positional part of the usage line: "URL" */
-    const char *summary;     /* one line, for `llmsweep --help` */
-    const char *description; /* shown by --help under the usage line */
+    const char *name;                 /* "fetch" */
+    const char *synopsis;             /* positional part of the usage line: "URL" */
+    const char *summary;              /* one line, for `llmsweep --help` */
+    const char *description;          /* shown by --help under the usage line */
     const struct cli_option *options; /* ends with an all-zero entry */
-    int min_args, max_args;  /* positional arguments; max_args < 0: any */
+    int min_args, max_args;           /* positional arguments; max_args < 0: any */
     int (*run)(const struct cli_args *args);
 };
 

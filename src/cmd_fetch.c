@@ -13,7 +13,8 @@
 
 static const struct cli_option options[] = {
     {"ca-file", 0, "FILE", "also trust the CA certificates in FILE (PEM)", true},
-    {"insecure", 'k', NULL, "do not verify the server certificate (unsafe; prints a warning)", false},
+    {"insecure", 'k', NULL, "do not verify the server certificate (unsafe; prints a warning)",
+     false},
     {"header", 'H', "'NAME: VALUE'", "add a request header", true},
     {"method", 'X', "METHOD", "request method (default GET)", false},
     {"data", 'd', "BODY", "request body", false},
@@ -96,9 +97,10 @@ static int run_fetch(const struct cli_args *args)
         rc = EXIT_FAILED;
     }
     if (cli_flag(args, "verbose"))
-        cli_info("HTTP %ld, %zu bytes in %.1f ms (connect %.1f ms, TLS %.1f ms, first byte %.1f ms)",
-                 resp.status, resp.body.len, resp.seconds_total * 1e3, resp.seconds_connect * 1e3,
-                 resp.seconds_tls * 1e3, resp.seconds_first_byte * 1e3);
+        cli_info(
+            "HTTP %ld, %zu bytes in %.1f ms (connect %.1f ms, TLS %.1f ms, first byte %.1f ms)",
+            resp.status, resp.body.len, resp.seconds_total * 1e3, resp.seconds_connect * 1e3,
+            resp.seconds_tls * 1e3, resp.seconds_first_byte * 1e3);
     if (resp.status >= 400) {
         cli_error("HTTP %ld from %s", resp.status, url);
         rc = EXIT_FAILED;

@@ -11,8 +11,10 @@ static const struct cli_option options[] = {
     {"host", 0, "ADDR", "address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)", false},
     {"port", 'p', "PORT", "port to listen on (default 8000; 0 picks a free one)", false},
     {"model", 'm', "NAME", "the served model name (default llmsweep-mock)", false},
-    {"max-model-len", 0, "N", "context length: prompt + max_tokens beyond it is a 400 "
-                              "(default 8192)", false},
+    {"max-model-len", 0, "N",
+     "context length: prompt + max_tokens beyond it is a 400 "
+     "(default 8192)",
+     false},
     {"ttft-ms", 0, "MS", "time to first token, base (default 50)", false},
     {"prefill-ms-per-token", 0, "MS", "TTFT added per prompt token (default 0)", false},
     {"itl-ms", 0, "MS", "inter-token latency (default 10)", false},
@@ -22,8 +24,10 @@ static const struct cli_option options[] = {
     {"load-knee", 0, "N", "streams in flight before TTFT and ITL grow (default 0: never)", false},
     {"load-slope", 0, "X", "past the knee, delays x (1 + X * (streams - knee)) (default 0.02)",
      false},
-    {"output-tokens", 'n', "N", "tokens until \"EOS\": the length without max_tokens, or with a "
-                                "larger max_tokens and no ignore_eos (default 128)", false},
+    {"output-tokens", 'n', "N",
+     "tokens until \"EOS\": the length without max_tokens, or with a "
+     "larger max_tokens and no ignore_eos (default 128)",
+     false},
     {"seed", 0, "N", "seed of jitter, fault draws and ids (default 1)", false},
     {"faults", 0, "SPEC", "inject faults, e.g. 429@5%,reset-mid@every50 (see below)", false},
     {"tls-cert", 0, "FILE", "serve HTTPS with this PEM certificate (chain)", false},

@@ -41,15 +41,17 @@ static const struct cli_option options[] = {
     {"retries", 0, "N", "retries on 429, 5xx and connection errors (default 5)", false},
     {"retry-delay", 0, "DURATION", "first pause before a retry, doubling (default 1s)", false},
     {"retry-max-delay", 0, "DURATION", "longest pause before a retry (default 30s)", false},
-    {"keep-blocks", 0, "N", "llmsweep blocks kept in the description (default 5; 0: all)",
-     false},
+    {"keep-blocks", 0, "N", "llmsweep blocks kept in the description (default 5; 0: all)", false},
     {"force", 0, NULL, "publish even when a chosen level has no successful request", false},
     {"dry-run", 'n', NULL, "print the requests; send only GETs, change nothing", false},
     {"verbose", 'v', NULL, "print every request (token redacted) and its status", false},
     {0},
 };
 
-enum mode_bits { MODE_DESCRIPTION = 1, MODE_PROPERTIES = 2 };
+enum mode_bits {
+    MODE_DESCRIPTION = 1,
+    MODE_PROPERTIES = 2
+};
 
 static bool parse_mode(const char *text, int *mode)
 {
@@ -207,8 +209,8 @@ static int publish_once(const struct publish_job *job, bool last_try)
     bool changed = false;
     if (job->mode & MODE_DESCRIPTION) {
         const char *old = json_str(version, "description");
-        char *text = publish_merge_description(old, job->plan->key, job->block, job->keep_blocks,
-                                               &rep);
+        char *text =
+            publish_merge_description(old, job->plan->key, job->block, job->keep_blocks, &rep);
         changed |= !old || strcmp(old, text) != 0;
         cJSON_AddStringToObject(body, "description", text);
         free(text);
@@ -319,7 +321,7 @@ static int run_publish(const struct cli_args *args)
             ca_files[n_ca++] = spec->registry.ca_file;
         mode = spec->registry.mode == PUBLISH_DESCRIPTION  ? MODE_DESCRIPTION
                : spec->registry.mode == PUBLISH_PROPERTIES ? MODE_PROPERTIES
-                                                          : mode;
+                                                           : mode;
     }
     int rc = EXIT_USAGE;
     if (!url || !model || !version) {

@@ -19,8 +19,8 @@
 
 #include "commands.h"
 #include "engine.h"
-#include "hub.h"
 #include "http.h"
+#include "hub.h"
 #include "mockserver.h"
 #include "openai.h"
 #include "outputs.h"
@@ -117,8 +117,7 @@ static char *read_api_key(const struct spec *spec, struct buf *err)
     }
     struct buf key = {0};
     if (!read_file(spec->api_key_file, &key)) {
-        buf_printf(err, "cannot read the API key file %s: %s", spec->api_key_file,
-                   strerror(errno));
+        buf_printf(err, "cannot read the API key file %s: %s", spec->api_key_file, strerror(errno));
         buf_free(&key);
         return NULL;
     }
@@ -190,7 +189,8 @@ static bool preflight(struct session *s)
         char *msg = openai_error_message(resp.body.data, resp.body.len, 200);
         cli_error("preflight: GET %s answered HTTP %ld: %s", url, resp.status, msg);
         if (resp.status == 401 || resp.status == 403)
-            cli_error("the endpoint wants credentials: set api_key_env or api_key_file in the spec");
+            cli_error(
+                "the endpoint wants credentials: set api_key_env or api_key_file in the spec");
         free(msg);
         goto done;
     }
@@ -394,8 +394,8 @@ static void level_line(const struct level_run *level, const struct level_plan *p
         counts[level->records[i].outcome]++;
     double seconds = (double)(level->end_ns - level->start_ns) / NS_PER_SEC;
     snprintf(line, n, "%s %g: %llu ok, %llu errors, %llu incomplete in %.1fs%s%s",
-             load_profile_name(plan->profile), plan->target,
-             (unsigned long long)counts[OUTCOME_OK], (unsigned long long)counts[OUTCOME_ERROR],
+             load_profile_name(plan->profile), plan->target, (unsigned long long)counts[OUTCOME_OK],
+             (unsigned long long)counts[OUTCOME_ERROR],
              (unsigned long long)counts[OUTCOME_INCOMPLETE], seconds,
              level->abort_reason ? "; stopped: " : "",
              level->abort_reason ? level->abort_reason : "");
@@ -469,8 +469,7 @@ static bool anything_succeeded(const struct run *run)
         }
     }
     if (first_error)
-        cli_error("no request succeeded (%llu errors; the first: %s)",
-                  (unsigned long long)errors,
+        cli_error("no request succeeded (%llu errors; the first: %s)", (unsigned long long)errors,
                   first_error->error_message ? first_error->error_message
                                              : request_error_name(first_error->error));
     else

@@ -60,8 +60,7 @@ static int run_wait(const struct cli_args *args)
         snprintf(last, sizeof last, "%s", obs.line);
         int64_t left = deadline - now_ns();
         if (left <= 0) {
-            cli_error("timed out after %gs waiting for %s; last seen: %s", timeout, path,
-                      obs.line);
+            cli_error("timed out after %gs waiting for %s; last seen: %s", timeout, path, obs.line);
             rc = EXIT_TIMEOUT;
             break;
         }

@@ -37,7 +37,7 @@ struct request {
     int64_t arrival_ns; /* when the bytes being parsed arrived */
     bool got_done;
     bool got_usage;
-    unsigned attempts; /* connections the request was sent on */
+    unsigned attempts;               /* connections the request was sent on */
     enum request_error stream_error; /* set by a callback that aborted it */
     char *stream_error_message;
     size_t active_index;
@@ -359,7 +359,9 @@ static bool start_request(struct worker *w, int64_t intended_ns)
     };
     /* Grown as chunks arrive: a stream holds memory for what it received,
      * not for what it may receive. */
-    r->cap_chunks = prompt.output_tokens > 0 && prompt.output_tokens < 64 ? (uint32_t)prompt.output_tokens + 1 : 64;
+    r->cap_chunks = prompt.output_tokens > 0 && prompt.output_tokens < 64
+                        ? (uint32_t)prompt.output_tokens + 1
+                        : 64;
     r->rec.chunk_ns = xmalloc(r->cap_chunks * sizeof *r->rec.chunk_ns);
     r->got_done = r->got_usage = false;
     r->attempts = 0;
@@ -544,7 +546,8 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
         loop_unwatch(w->loop, s);
         return 0;
     }
-    unsigned events = (what & CURL_POLL_IN ? LOOP_READ : 0u) | (what & CURL_POLL_OUT ? LOOP_WRITE : 0u);
+    unsigned events =
+        (what & CURL_POLL_IN ? LOOP_READ : 0u) | (what & CURL_POLL_OUT ? LOOP_WRITE : 0u);
     return loop_watch(w->loop, s, events, on_socket_ready, w) ? 0 : -1;
 }
 
@@ -568,7 +571,8 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
         w->curl_timer = NULL;
     }
     if (timeout_ms >= 0)
-        w->curl_timer = loop_timer_at(w->loop, now_ns() + timeout_ms * NS_PER_MS, on_curl_timeout, w);
+        w->curl_timer =
+            loop_timer_at(w->loop, now_ns() + timeout_ms * NS_PER_MS, on_curl_timeout, w);
     return 0;
 }
 
@@ -613,7 +617,8 @@ static void on_level_start(struct loop *loop, void *data)
              * offset by their index; Poisson streams superpose. */
             int64_t first = w->level_start_ns;
             if (w->plan->profile == PROFILE_CONSTANT)
-                first += (int64_t)((double)w->index / (w->rate * w->engine->n_workers) * NS_PER_SEC);
+                first +=
+                    (int64_t)((double)w->index / (w->rate * w->engine->n_workers) * NS_PER_SEC);
             else
                 first += next_gap_ns(w);
             w->next_arrival_ns = first;
@@ -837,14 +842,15 @@ static void on_tick(struct loop *loop, void *data)
     struct engine_progress p;
     snapshot(c, &p);
     uint64_t completed = p.ok + p.errored;
-    if (!c->aborted && c->plan->max_error_rate < 1 && completed >= PLAN_MIN_REQUESTS_FOR_ERROR_RATE &&
+    if (!c->aborted && c->plan->max_error_rate < 1 &&
+        completed >= PLAN_MIN_REQUESTS_FOR_ERROR_RATE &&
         (double)p.errored / (double)completed > c->plan->max_error_rate) {
         c->aborted = true;
-        c->abort_reason = xasprintf("error rate %.1f %% (%llu of %llu requests) is above the "
-                                    "limit of %.1f %%",
-                                    100.0 * (double)p.errored / (double)completed,
-                                    (unsigned long long)p.errored, (unsigned long long)completed,
-                                    100.0 * c->plan->max_error_rate);
+        c->abort_reason =
+            xasprintf("error rate %.1f %% (%llu of %llu requests) is above the "
+                      "limit of %.1f %%",
+                      100.0 * (double)p.errored / (double)completed, (unsigned long long)p.errored,
+                      (unsigned long long)completed, 100.0 * c->plan->max_error_rate);
         stop_workers(e);
     }
     if (e->cfg.on_progress)
@@ -902,7 +908,8 @@ static void gather(struct control *c, uint32_t index, struct level_run *out)
     int64_t start = c->level_start_ns;
     int64_t deadline = start + (int64_t)(plan->duration_s * NS_PER_SEC);
     int64_t measure_start = start + (int64_t)(plan->warmup_s * NS_PER_SEC);
-    int64_t measure_end = (end < deadline ? end : deadline) - (int64_t)(plan->cooldown_s * NS_PER_SEC);
+    int64_t measure_end =
+        (end < deadline ? end : deadline) - (int64_t)(plan->cooldown_s * NS_PER_SEC);
     for (size_t i = 0; i < n; i++) {
         struct request_record *r = &records[i];
         bool sent_inside = r->send_ns >= measure_start && r->send_ns < measure_end;
@@ -963,7 +970,8 @@ bool engine_run_level(struct engine *e, const struct level_plan *plan, uint32_t 
     if (e->cfg.interrupt_fd >= 0 && e->cfg.on_interrupt)
         loop_watch(e->control, e->cfg.interrupt_fd, LOOP_READ, on_interrupt_fd, &c);
     double interval = e->cfg.progress_interval_s > 0 ? e->cfg.progress_interval_s : 1.0;
-    c.tick = loop_timer_at(e->control, c.level_start_ns + (int64_t)(interval * NS_PER_SEC), on_tick, &c);
+    c.tick =
+        loop_timer_at(e->control, c.level_start_ns + (int64_t)(interval * NS_PER_SEC), on_tick, &c);
     while (c.workers_done < n)
         loop_run_once(e->control, -1);
     loop_timer_cancel(e->control, c.tick);

@@ -67,7 +67,7 @@ struct engine_config {
     void *prompt_ctx;
 
     /* Controller callbacks (run on the thread calling engine_run_level). */
-    int interrupt_fd;               /* readable when the user wants to stop, or -1 */
+    int interrupt_fd;                /* readable when the user wants to stop, or -1 */
     bool (*on_interrupt)(void *ctx); /* consumes interrupt_fd; true: stop the run */
     void (*on_progress)(void *ctx, const struct level_plan *plan, const struct engine_progress *p);
     double progress_interval_s; /* 0: 1 s */

@@ -33,8 +33,7 @@ static bool file_exists(const char *path)
 
 /* Adds one PEM file to the chain. `required` files (named by the user)
  * must be readable and hold at least one certificate. */
-static bool add_ca_file(struct http_ca_bundle *ca, const char *path, bool required,
-                        struct buf *err)
+static bool add_ca_file(struct http_ca_bundle *ca, const char *path, bool required, struct buf *err)
 {
     struct buf pem = {0};
     if (!read_file(path, &pem)) {

@@ -30,7 +30,12 @@
 #define HTTPREQ_MAX_HEAD (64 * 1024)        /* request line + headers */
 #define HTTPREQ_MAX_BODY (64 * 1024 * 1024) /* a long prompt, with room to spare */
 
-enum httpreq_status { HTTPREQ_INCOMPLETE, HTTPREQ_NEED_BODY, HTTPREQ_COMPLETE, HTTPREQ_ERROR };
+enum httpreq_status {
+    HTTPREQ_INCOMPLETE,
+    HTTPREQ_NEED_BODY,
+    HTTPREQ_COMPLETE,
+    HTTPREQ_ERROR
+};
 
 struct slice {
     const char *ptr;

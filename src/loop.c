@@ -206,8 +206,7 @@ static void arm(struct loop *loop)
     loop->armed_ns = when;
 }
 
-struct loop_timer *loop_timer_at(struct loop *loop, int64_t when_ns, loop_timer_fn *fn,
-                                 void *data)
+struct loop_timer *loop_timer_at(struct loop *loop, int64_t when_ns, loop_timer_fn *fn, void *data)
 {
     struct loop_timer *t = xmalloc(sizeof *t);
     /* timer_fd treats 0 as "disarm": the earliest time we ever ask for is 1. */

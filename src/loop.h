@@ -43,8 +43,7 @@ void loop_destroy(struct loop *loop);
 bool loop_watch(struct loop *loop, int fd, unsigned events, loop_fd_fn *fn, void *data);
 void loop_unwatch(struct loop *loop, int fd);
 
-struct loop_timer *loop_timer_at(struct loop *loop, int64_t when_ns, loop_timer_fn *fn,
-                                 void *data);
+struct loop_timer *loop_timer_at(struct loop *loop, int64_t when_ns, loop_timer_fn *fn, void *data);
 void loop_timer_cancel(struct loop *loop, struct loop_timer *timer);
 /* Timers waiting to fire. */
 size_t loop_pending_timers(const struct loop *loop);

@@ -26,8 +26,8 @@ const char *mock_fault_name(enum mock_fault kind)
 
 static bool takes_event_count(enum mock_fault kind)
 {
-    return kind == MOCK_FAULT_RESET_MID || kind == MOCK_FAULT_STALL ||
-           kind == MOCK_FAULT_BAD_SSE || kind == MOCK_FAULT_BAD_JSON || kind == MOCK_FAULT_CUT;
+    return kind == MOCK_FAULT_RESET_MID || kind == MOCK_FAULT_STALL || kind == MOCK_FAULT_BAD_SSE ||
+           kind == MOCK_FAULT_BAD_JSON || kind == MOCK_FAULT_CUT;
 }
 
 static bool parse_kind(const char *word, struct mock_fault_rule *rule, struct buf *err,
@@ -40,8 +40,9 @@ static bool parse_kind(const char *word, struct mock_fault_rule *rule, struct bu
         }
     }
     const char *near = closest_match(word, fault_names + 1);
-    buf_printf(err, "--faults: unknown fault '%s' in '%s'%s%s%s (known: 429, 500, 503, reset, "
-                    "reset-mid, stall, bad-sse, bad-json, cut, slow-headers)",
+    buf_printf(err,
+               "--faults: unknown fault '%s' in '%s'%s%s%s (known: 429, 500, 503, reset, "
+               "reset-mid, stall, bad-sse, bad-json, cut, slow-headers)",
                word, text, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
     return false;
 }
@@ -77,8 +78,8 @@ static bool parse_when(const char *when, struct mock_fault_rule *rule, struct bu
     if (strncmp(when, "every", 5) == 0) {
         if (parse_uint(when + 5, 1, UINT64_MAX, &rule->every))
             return true;
-        buf_printf(err, "--faults: '%s' in '%s': 'every' needs a whole number >= 1 (every10)",
-                   when, text);
+        buf_printf(err, "--faults: '%s' in '%s': 'every' needs a whole number >= 1 (every10)", when,
+                   text);
         return false;
     }
     size_t n = strlen(when);
@@ -92,8 +93,9 @@ static bool parse_when(const char *when, struct mock_fault_rule *rule, struct bu
             return true;
         }
     }
-    buf_printf(err, "--faults: '%s' in '%s' is neither a percentage in (0, 100] (5%%) "
-                    "nor everyN (every10)",
+    buf_printf(err,
+               "--faults: '%s' in '%s' is neither a percentage in (0, 100] (5%%) "
+               "nor everyN (every10)",
                when, text);
     return false;
 }

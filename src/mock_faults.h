@@ -59,8 +59,8 @@ struct mock_fault_rule {
     double probability; /* 0..1; 0 when `every` is used */
     uint64_t every;     /* 0 when `probability` is used */
     bool has_arg;
-    uint64_t events;   /* ARG of the event-counting kinds */
-    int64_t delay_ns;  /* ARG of slow-headers */
+    uint64_t events;  /* ARG of the event-counting kinds */
+    int64_t delay_ns; /* ARG of slow-headers */
 };
 
 struct mock_faults {

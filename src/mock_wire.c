@@ -127,8 +127,8 @@ static int count_prompt(const cJSON *prompt, const struct mock_served *served, u
                                    "or a list of token ids");
 }
 
-static int count_messages(const cJSON *messages, const struct mock_served *served,
-                          uint64_t *tokens, struct buf *error_body)
+static int count_messages(const cJSON *messages, const struct mock_served *served, uint64_t *tokens,
+                          struct buf *error_body)
 {
     if (!cJSON_IsArray(messages) || cJSON_GetArraySize(messages) == 0)
         return bad_request(error_body, "'messages' must be a non-empty list of messages");
@@ -167,9 +167,8 @@ static int count_messages(const cJSON *messages, const struct mock_served *serve
             if (rc)
                 break;
         } else if (content && !cJSON_IsNull(content)) {
-            rc = bad_request(error_body,
-                             "messages[%d].content must be a string or a list of text parts",
-                             index);
+            rc = bad_request(
+                error_body, "messages[%d].content must be a string or a list of text parts", index);
             break;
         }
         index++;
@@ -265,8 +264,8 @@ int mock_request_parse(enum mock_api api, const char *body, size_t len,
     cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, false);
     if (!root) {
         size_t at = end && end >= body ? (size_t)(end - body) : 0;
-        return bad_request(error_body, "Invalid JSON in the request body (at byte %zu of %zu)",
-                           at, len);
+        return bad_request(error_body, "Invalid JSON in the request body (at byte %zu of %zu)", at,
+                           len);
     }
     int rc;
     if (!cJSON_IsObject(root))
@@ -283,8 +282,9 @@ void mock_event_head_init(struct mock_event_head *h, enum mock_api api, uint64_t
                           uint64_t id_bits_lo, int64_t created, const char *model)
 {
     *h = (struct mock_event_head){.api = api};
-    buf_printf(&h->text, "{\"id\":\"%s%016" PRIx64 "%016" PRIx64 "\",\"object\":\"%s\","
-                         "\"created\":%" PRId64 ",\"model\":",
+    buf_printf(&h->text,
+               "{\"id\":\"%s%016" PRIx64 "%016" PRIx64 "\",\"object\":\"%s\","
+               "\"created\":%" PRId64 ",\"model\":",
                api == MOCK_API_CHAT ? "chatcmpl-" : "cmpl-", id_bits_hi, id_bits_lo,
                api == MOCK_API_CHAT ? "chat.completion.chunk" : "text_completion", created);
     json_append_string(&h->text, model, strlen(model));
@@ -364,8 +364,7 @@ void mock_event_done(struct buf *out)
 }
 
 void mock_response_body(struct buf *out, const struct mock_event_head *h, const char *text,
-                        size_t text_len, const char *finish_reason,
-                        const struct mock_usage *usage)
+                        size_t text_len, const char *finish_reason, const struct mock_usage *usage)
 {
     /* The head says "...chunk" for streams; a whole response is "chat.completion". */
     const char *head = h->text.data;
@@ -380,14 +379,16 @@ void mock_response_body(struct buf *out, const struct mock_event_head *h, const 
         buf_puts(out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
                       "\"reasoning_content\":null,\"content\":");
         json_append_string(out, text, text_len);
-        buf_printf(out, ",\"tool_calls\":[]},\"logprobs\":null,\"finish_reason\":\"%s\","
-                        "\"stop_reason\":null}]",
+        buf_printf(out,
+                   ",\"tool_calls\":[]},\"logprobs\":null,\"finish_reason\":\"%s\","
+                   "\"stop_reason\":null}]",
                    finish_reason);
     } else {
         buf_puts(out, ",\"choices\":[{\"index\":0,\"text\":");
         json_append_string(out, text, text_len);
-        buf_printf(out, ",\"logprobs\":null,\"finish_reason\":\"%s\",\"stop_reason\":null,"
-                        "\"prompt_logprobs\":null}]",
+        buf_printf(out,
+                   ",\"logprobs\":null,\"finish_reason\":\"%s\",\"stop_reason\":null,"
+                   "\"prompt_logprobs\":null}]",
                    finish_reason);
     }
     buf_puts(out, ",\"usage\":");

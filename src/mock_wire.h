@@ -39,7 +39,10 @@
 
 #include "util.h"
 
-enum mock_api { MOCK_API_COMPLETIONS, MOCK_API_CHAT };
+enum mock_api {
+    MOCK_API_COMPLETIONS,
+    MOCK_API_CHAT
+};
 
 /* Counts the tokens of `len` bytes of prompt text. */
 typedef uint64_t mock_count_tokens_fn(void *ctx, const char *text, size_t len);
@@ -102,12 +105,10 @@ void mock_event_done(struct buf *out);
 
 /* A non-streaming response body with the whole text. */
 void mock_response_body(struct buf *out, const struct mock_event_head *h, const char *text,
-                        size_t text_len, const char *finish_reason,
-                        const struct mock_usage *usage);
+                        size_t text_len, const char *finish_reason, const struct mock_usage *usage);
 
 /* GET /v1/models, vLLM's shape. */
-void mock_models_body(struct buf *out, const char *model, uint64_t max_model_len,
-                      int64_t created);
+void mock_models_body(struct buf *out, const char *model, uint64_t max_model_len, int64_t created);
 
 /* Appends `s` as a JSON string literal (quotes included). */
 void json_append_string(struct buf *out, const char *s, size_t len);

@@ -27,7 +27,12 @@
 #define LISTEN_BACKLOG 4096
 #define ACCEPT_RETRY_NS (100 * NS_PER_MS) /* after EMFILE: wait for fds to free up */
 
-enum outcome { OUTCOME_COMPLETED, OUTCOME_FAULTED, OUTCOME_CLIENT_CLOSED, OUTCOME_ABORTED };
+enum outcome {
+    OUTCOME_COMPLETED,
+    OUTCOME_FAULTED,
+    OUTCOME_CLIENT_CLOSED,
+    OUTCOME_ABORTED
+};
 
 /* Written by the server thread only; read from anywhere. */
 struct counters {
@@ -47,10 +52,10 @@ struct stream {
     uint64_t n_tokens, sent;
     const char *finish_reason;
     bool stamp, chunked;
-    int64_t due_ns;     /* when the next token was planned */
+    int64_t due_ns; /* when the next token was planned */
     struct mock_event_head head;
-    struct buf text;    /* non-streaming: the text so far */
-    bool finishing;     /* the last bytes are queued: done when they are written */
+    struct buf text; /* non-streaming: the text so far */
+    bool finishing;  /* the last bytes are queued: done when they are written */
     bool stalled;
 };
 
@@ -64,9 +69,9 @@ struct conn {
     size_t out_off;
     unsigned watching;
     struct loop_timer *timer;
-    struct stream *stream; /* the request being answered, if a generation one */
-    bool responding;       /* a response is under way: later requests wait */
-    bool keep_alive;       /* false: close once the current response is written */
+    struct stream *stream;     /* the request being answered, if a generation one */
+    bool responding;           /* a response is under way: later requests wait */
+    bool keep_alive;           /* false: close once the current response is written */
     bool tls_read_wants_write; /* a TLS read (the handshake) waits for the socket to drain */
     bool continue_sent;
     bool dead; /* closed; freed when the loop callback that closed it returns */
@@ -186,8 +191,8 @@ static ssize_t conn_send_some(struct conn *conn, const char *data, size_t len)
 static void conn_write_out(struct conn *conn)
 {
     while (!conn->dead && conn->out_off < conn->out.len) {
-        ssize_t n = conn_send_some(conn, conn->out.data + conn->out_off,
-                                   conn->out.len - conn->out_off);
+        ssize_t n =
+            conn_send_some(conn, conn->out.data + conn->out_off, conn->out.len - conn->out_off);
         if (n > 0)
             conn->out_off += (size_t)n;
         else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -332,8 +337,8 @@ static void respond_detail(struct conn *conn, int status, const char *allow)
 {
     char extra[64];
     snprintf(extra, sizeof extra, "allow: %s\r\n", allow ? allow : "");
-    const char *body = status == 405 ? "{\"detail\":\"Method Not Allowed\"}"
-                                     : "{\"detail\":\"Not Found\"}";
+    const char *body =
+        status == 405 ? "{\"detail\":\"Method Not Allowed\"}" : "{\"detail\":\"Not Found\"}";
     respond(conn, status, body, strlen(body), false, allow ? extra : NULL);
 }
 
@@ -470,17 +475,10 @@ static void token_due(struct conn *conn)
     int64_t now = now_ns();
     if (s->req.stream && s->sent == s->fault_at) {
         switch (s->fault) {
-        case MOCK_FAULT_RESET_MID:
-            conn_close(conn, true, OUTCOME_FAULTED);
-            return;
-        case MOCK_FAULT_STALL:
-            s->stalled = true;
-            return;
-        case MOCK_FAULT_CUT:
-            put_stream_end(conn);
-            return;
-        default:
-            break;
+        case MOCK_FAULT_RESET_MID: conn_close(conn, true, OUTCOME_FAULTED); return;
+        case MOCK_FAULT_STALL: s->stalled = true; return;
+        case MOCK_FAULT_CUT: put_stream_end(conn); return;
+        default: break;
         }
     }
     if (s->req.stream) {
@@ -494,8 +492,8 @@ static void token_due(struct conn *conn)
         return;
     /* Planned from the previous due time, so timer latency does not add up;
      * a server that fell behind sends the next token at once, no burst. */
-    int64_t next = s->due_ns + mock_itl_ns(&srv->cfg.latency, load(&srv->c.current_streams),
-                                           &srv->latency_rng);
+    int64_t next = s->due_ns +
+                   mock_itl_ns(&srv->cfg.latency, load(&srv->c.current_streams), &srv->latency_rng);
     schedule_token(conn, next > now ? next : now);
 }
 
@@ -578,15 +576,16 @@ static void respond_fault_status(struct conn *conn, enum mock_fault kind)
 
 static void pick_fault(struct mock_server *srv, struct stream *s)
 {
-    const struct mock_fault_rule *rule = mock_faults_pick(&srv->cfg.faults, s->seq, s->req.stream,
-                                                          &srv->fault_rng);
+    const struct mock_fault_rule *rule =
+        mock_faults_pick(&srv->cfg.faults, s->seq, s->req.stream, &srv->fault_rng);
     s->fault_at = UINT64_MAX;
     if (!rule)
         return;
     s->fault = rule->kind;
     count(&srv->c.faults[rule->kind], 1);
-    s->fault_at = rule->has_arg ? rule->events
-                                : rule->kind == MOCK_FAULT_STALL ? 0 : s->n_tokens / 2;
+    s->fault_at = rule->has_arg                    ? rule->events
+                  : rule->kind == MOCK_FAULT_STALL ? 0
+                                                   : s->n_tokens / 2;
     if (s->fault_at >= s->n_tokens)
         s->fault_at = s->n_tokens - 1; /* so that the fault always acts */
     s->fault_delay_ns = rule->has_arg ? rule->delay_ns : 2 * NS_PER_SEC;
@@ -597,8 +596,8 @@ static void start_generation(struct conn *conn, const struct httpreq *req, enum 
     struct mock_server *srv = conn->srv;
     struct mock_request parsed;
     struct buf error = {0};
-    int status = mock_request_parse(api, req->body.ptr, req->body.len, &srv->served, &parsed,
-                                    &error);
+    int status =
+        mock_request_parse(api, req->body.ptr, req->body.len, &srv->served, &parsed, &error);
     if (status) {
         count(&srv->c.rejected, 1);
         respond(conn, status, error.data, error.len, req->mock_stamp, NULL);
@@ -616,8 +615,8 @@ static void start_generation(struct conn *conn, const struct httpreq *req, enum 
     conn->responding = true;
     s->seq = ++srv->generation_requests;
     count(&srv->c.requests, 1);
-    uint64_t active = atomic_fetch_add_explicit(&srv->c.current_streams, 1,
-                                                memory_order_relaxed) + 1;
+    uint64_t active =
+        atomic_fetch_add_explicit(&srv->c.current_streams, 1, memory_order_relaxed) + 1;
     if (active > load(&srv->c.peak_streams))
         atomic_store_explicit(&srv->c.peak_streams, active, memory_order_relaxed);
     pick_fault(srv, s);
@@ -628,15 +627,12 @@ static void start_generation(struct conn *conn, const struct httpreq *req, enum 
         respond_fault_status(conn, s->fault);
         s->finishing = true;
         break;
-    case MOCK_FAULT_RESET:
-        conn_close(conn, true, OUTCOME_FAULTED);
-        break;
+    case MOCK_FAULT_RESET: conn_close(conn, true, OUTCOME_FAULTED); break;
     case MOCK_FAULT_SLOW_HEADERS:
-        conn->timer = loop_timer_at(srv->loop, now_ns() + s->fault_delay_ns, on_slow_headers_done,
-                                    conn);
+        conn->timer =
+            loop_timer_at(srv->loop, now_ns() + s->fault_delay_ns, on_slow_headers_done, conn);
         break;
-    default:
-        stream_begin(conn);
+    default: stream_begin(conn);
     }
 }
 
@@ -644,8 +640,8 @@ static void start_generation(struct conn *conn, const struct httpreq *req, enum 
 
 static void reset_counters(struct counters *c)
 {
-    _Atomic uint64_t *all[] = {&c->requests, &c->completed, &c->faulted, &c->client_closed,
-                               &c->aborted, &c->rejected, &c->events_sent, &c->other_requests};
+    _Atomic uint64_t *all[] = {&c->requests, &c->completed, &c->faulted,     &c->client_closed,
+                               &c->aborted,  &c->rejected,  &c->events_sent, &c->other_requests};
     for (size_t i = 0; i < ARRAY_LEN(all); i++)
         atomic_store_explicit(all[i], 0, memory_order_relaxed);
     for (int k = 0; k < MOCK_FAULT_KINDS; k++)
@@ -653,8 +649,14 @@ static void reset_counters(struct counters *c)
     atomic_store_explicit(&c->peak_streams, load(&c->current_streams), memory_order_relaxed);
 }
 
-enum route_kind { ROUTE_HEALTH, ROUTE_MODELS, ROUTE_COMPLETIONS, ROUTE_CHAT, ROUTE_STATS,
-                  ROUTE_VERSION };
+enum route_kind {
+    ROUTE_HEALTH,
+    ROUTE_MODELS,
+    ROUTE_COMPLETIONS,
+    ROUTE_CHAT,
+    ROUTE_STATS,
+    ROUTE_VERSION
+};
 
 struct route {
     const char *path;
@@ -699,9 +701,7 @@ static void dispatch(struct conn *conn, const struct httpreq *req)
     }
     struct buf body = {0};
     switch (route->kind) {
-    case ROUTE_HEALTH:
-        respond(conn, 200, "", 0, req->mock_stamp, NULL);
-        break;
+    case ROUTE_HEALTH: respond(conn, 200, "", 0, req->mock_stamp, NULL); break;
     case ROUTE_MODELS:
         mock_models_body(&body, srv->cfg.model, srv->cfg.max_model_len, srv->started_wall_s);
         respond(conn, 200, body.data, body.len, req->mock_stamp, NULL);
@@ -719,12 +719,8 @@ static void dispatch(struct conn *conn, const struct httpreq *req)
         respond(conn, 200, body.data, body.len, req->mock_stamp, NULL);
         break;
     }
-    case ROUTE_COMPLETIONS:
-        start_generation(conn, req, MOCK_API_COMPLETIONS);
-        break;
-    case ROUTE_CHAT:
-        start_generation(conn, req, MOCK_API_CHAT);
-        break;
+    case ROUTE_COMPLETIONS: start_generation(conn, req, MOCK_API_COMPLETIONS); break;
+    case ROUTE_CHAT: start_generation(conn, req, MOCK_API_CHAT); break;
     }
     buf_free(&body);
 }
@@ -839,7 +835,8 @@ static int listen_on(const char *host, unsigned port, unsigned *bound_port, int 
 {
     char service[16];
     snprintf(service, sizeof service, "%u", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *list;
     int rc = getaddrinfo(host, service, &hints, &list);
@@ -1039,9 +1036,9 @@ void mock_stats_json(const struct mock_stats *s, const char *model, struct buf *
     json_append_string(out, model, strlen(model));
     buf_printf(out,
                ",\"current_streams\":%" PRIu64 ",\"peak_streams\":%" PRIu64
-               ",\"requests\":{\"total\":%" PRIu64 ",\"completed\":%" PRIu64
-               ",\"faulted\":%" PRIu64 ",\"client_closed\":%" PRIu64 ",\"aborted\":%" PRIu64
-               ",\"rejected\":%" PRIu64 ",\"other\":%" PRIu64 "},\"faults\":{",
+               ",\"requests\":{\"total\":%" PRIu64 ",\"completed\":%" PRIu64 ",\"faulted\":%" PRIu64
+               ",\"client_closed\":%" PRIu64 ",\"aborted\":%" PRIu64 ",\"rejected\":%" PRIu64
+               ",\"other\":%" PRIu64 "},\"faults\":{",
                s->current_streams, s->peak_streams, s->requests, s->completed, s->faulted,
                s->client_closed, s->aborted, s->rejected, s->other_requests);
     for (int k = MOCK_FAULT_NONE + 1; k < MOCK_FAULT_KINDS; k++)

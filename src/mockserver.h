@@ -44,12 +44,12 @@
 #include "util.h"
 
 struct mock_config {
-    const char *host;        /* address to listen on ("127.0.0.1", "::1", "0.0.0.0") */
-    unsigned port;           /* 0: any free port */
-    const char *model;       /* the served model name */
-    uint64_t max_model_len;  /* advertised; prompt + max_tokens beyond it is a 400 */
-    uint64_t output_tokens;  /* where "EOS" falls: the length without max_tokens, or
-                                with max_tokens above it unless ignore_eos is set */
+    const char *host;       /* address to listen on ("127.0.0.1", "::1", "0.0.0.0") */
+    unsigned port;          /* 0: any free port */
+    const char *model;      /* the served model name */
+    uint64_t max_model_len; /* advertised; prompt + max_tokens beyond it is a 400 */
+    uint64_t output_tokens; /* where "EOS" falls: the length without max_tokens, or
+                               with max_tokens above it unless ignore_eos is set */
     struct mock_latency latency;
     uint64_t seed; /* latency jitter, fault draws and ids derive from it */
     struct mock_faults faults;
@@ -70,8 +70,8 @@ struct mock_stats {
     uint64_t completed, faulted, client_closed, aborted;
     uint64_t rejected; /* generation requests answered 400/404 */
     uint64_t faults[MOCK_FAULT_KINDS];
-    uint64_t events_sent;     /* SSE events written, "data: [DONE]" included */
-    uint64_t other_requests;  /* health, models, stats, errors of other paths */
+    uint64_t events_sent;    /* SSE events written, "data: [DONE]" included */
+    uint64_t other_requests; /* health, models, stats, errors of other paths */
     uint64_t connections_open, connections_total;
 };
 

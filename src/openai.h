@@ -45,7 +45,7 @@ struct sse_parser {
     struct buf line; /* the current, unfinished line */
     struct buf data; /* data lines of the current event, joined by '\n' */
     bool have_data;
-    bool last_was_cr; /* a CR ended the previous line: skip one LF */
+    bool last_was_cr;  /* a CR ended the previous line: skip one LF */
     char bad_line[96]; /* the start of the malformed line, for messages */
 };
 
@@ -62,9 +62,9 @@ enum sse_status sse_feed(struct sse_parser *p, const char *bytes, size_t n, sse_
 /* --- Events -------------------------------------------------------------- */
 
 struct openai_event {
-    bool done;          /* data: [DONE] */
-    bool has_text;      /* carries generated text (content or reasoning content) */
-    const char *text;   /* the text (into the parsed document; valid until free) */
+    bool done;        /* data: [DONE] */
+    bool has_text;    /* carries generated text (content or reasoning content) */
+    const char *text; /* the text (into the parsed document; valid until free) */
     size_t text_len;
     bool has_usage;
     int prompt_tokens, completion_tokens;

@@ -27,11 +27,11 @@ struct level_plan {
     enum load_profile profile; /* never PROFILE_SWEEP */
     double target;             /* streams (closed loop) or requests/s (open loop) */
     double duration_s;
-    uint64_t max_requests; /* 0: no limit */
-    double warmup_s;       /* excluded from the statistics at the start */
-    double cooldown_s;     /* ... and at the end */
-    double max_error_rate; /* 0..1; 1: never abort */
-    uint32_t max_in_flight; /* open loop only */
+    uint64_t max_requests;    /* 0: no limit */
+    double warmup_s;          /* excluded from the statistics at the start */
+    double cooldown_s;        /* ... and at the end */
+    double max_error_rate;    /* 0..1; 1: never abort */
+    uint32_t max_in_flight;   /* open loop only */
     double request_timeout_s; /* 0: none */
 };
 

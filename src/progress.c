@@ -60,9 +60,8 @@ void progress_update(struct progress *p, const struct level_plan *plan,
     char line[200];
     snprintf(line, sizeof line,
              "level %u/%u [%5.0fs/%gs] ok %llu  errors %llu  in flight %llu  %.0f tok/s now",
-             p->level_number, p->level_count, elapsed, plan->duration_s,
-             (unsigned long long)e->ok, (unsigned long long)e->errored,
-             (unsigned long long)e->in_flight, p->live_rate);
+             p->level_number, p->level_count, elapsed, plan->duration_s, (unsigned long long)e->ok,
+             (unsigned long long)e->errored, (unsigned long long)e->in_flight, p->live_rate);
     if (p->tty) {
         fprintf(p->out, "\r\033[K%s", line);
         fflush(p->out);

@@ -141,8 +141,7 @@ static size_t default_level(const struct publish_level *levels, size_t n)
     return best;
 }
 
-static bool level_by_arg(const struct publish_level *levels, size_t n, const char *arg,
-                         size_t *out)
+static bool level_by_arg(const struct publish_level *levels, size_t n, const char *arg, size_t *out)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcmp(levels[i].label, arg) == 0) {
@@ -631,7 +630,11 @@ static size_t find_blocks(const char *text, struct span **out)
     return n;
 }
 
-enum block_fate { KEEP, REPLACE, DROP };
+enum block_fate {
+    KEEP,
+    REPLACE,
+    DROP
+};
 
 char *publish_merge_description(const char *old, const char *key, const char *block,
                                 int keep_blocks, struct publish_merge_report *rep)
@@ -682,8 +685,7 @@ char *publish_merge_description(const char *old, const char *key, const char *bl
                 cursor++;
             if (out.len == 0 && old[cursor] == '\n')
                 cursor++;
-            else if (out.len >= 2 && out.data[out.len - 1] == '\n' &&
-                     out.data[out.len - 2] == '\n')
+            else if (out.len >= 2 && out.data[out.len - 1] == '\n' && out.data[out.len - 2] == '\n')
                 out.data[--out.len] = '\0';
         }
     }

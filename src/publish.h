@@ -70,14 +70,19 @@ struct publish_pricing {
     const char *source;        /* "--hourly-usd", "spec x", "results file", for messages */
 };
 
-enum { Q_P50, Q_P90, Q_P99, Q_COUNT };
+enum {
+    Q_P50,
+    Q_P90,
+    Q_P99,
+    Q_COUNT
+};
 
 struct publish_level {
-    size_t index;      /* in results->levels */
-    char label[32];    /* "c5", "r2_5", "throughput", "l3": a property-key fragment */
-    char title[64];    /* "concurrency 5", "rate 2.5/s", "throughput (max)" */
-    double target;     /* streams or requests/s; 0: unknown */
-    bool closed_loop;  /* concurrent/synchronous: target is a concurrency */
+    size_t index;     /* in results->levels */
+    char label[32];   /* "c5", "r2_5", "throughput", "l3": a property-key fragment */
+    char title[64];   /* "concurrency 5", "rate 2.5/s", "throughput (max)" */
+    double target;    /* streams or requests/s; 0: unknown */
+    bool closed_loop; /* concurrent/synchronous: target is a concurrency */
     /* NAN when the file does not carry it */
     double concurrency_mean, requests_per_second, throughput_total, throughput_output;
     double ttft_ms[Q_COUNT], itl_ms[Q_COUNT], latency_s[Q_COUNT];
@@ -114,9 +119,9 @@ void publish_render_block(const struct publish_plan *plan, struct buf *out);
 cJSON *publish_render_properties(const struct publish_plan *plan);
 
 struct publish_merge_report {
-    int replaced;  /* our block was there and was replaced */
+    int replaced; /* our block was there and was replaced */
     int duplicates_removed;
-    int pruned;    /* other llmsweep blocks dropped by keep_blocks */
+    int pruned;             /* other llmsweep blocks dropped by keep_blocks */
     int set, removed, kept; /* properties */
 };
 

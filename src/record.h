@@ -28,13 +28,13 @@ enum request_outcome {
 /* Why a request failed, as users need to tell failures apart. */
 enum request_error {
     REQERR_NONE,
-    REQERR_CONNECT,   /* DNS, refused, unreachable */
-    REQERR_TLS,       /* handshake or certificate */
-    REQERR_TIMEOUT,   /* request timeout from the spec */
-    REQERR_HTTP,      /* HTTP status >= 400: see http_status and message */
-    REQERR_RESET,     /* connection reset or closed before headers */
-    REQERR_MALFORMED, /* an SSE line or JSON event we could not parse */
-    REQERR_STREAM_CUT,/* the stream ended without data: [DONE] */
+    REQERR_CONNECT,    /* DNS, refused, unreachable */
+    REQERR_TLS,        /* handshake or certificate */
+    REQERR_TIMEOUT,    /* request timeout from the spec */
+    REQERR_HTTP,       /* HTTP status >= 400: see http_status and message */
+    REQERR_RESET,      /* connection reset or closed before headers */
+    REQERR_MALFORMED,  /* an SSE line or JSON event we could not parse */
+    REQERR_STREAM_CUT, /* the stream ended without data: [DONE] */
     REQERR_OTHER,
 };
 
@@ -49,7 +49,7 @@ struct request_record {
     uint64_t id;    /* sequence number within the run */
     uint32_t level; /* index into run.levels */
     uint16_t worker;
-    bool measured;  /* false: in the level's warmup or cooldown window */
+    bool measured; /* false: in the level's warmup or cooldown window */
 
     int64_t intended_ns;    /* when the schedule wanted it sent (open loop); else = send_ns */
     int64_t send_ns;        /* request handed to the connection */
@@ -79,9 +79,9 @@ struct request_record {
     enum request_error error;
     uint8_t connection_retries; /* times libcurl resent it on a fresh connection because a
                                    reused one died before any response byte */
-    int http_status;     /* 0: none received */
-    char *error_message; /* the server's message or the transport's, or NULL */
-    char *finish_reason; /* "length", "stop", ... or NULL */
+    int http_status;            /* 0: none received */
+    char *error_message;        /* the server's message or the transport's, or NULL */
+    char *finish_reason;        /* "length", "stop", ... or NULL */
 };
 
 struct level_run {
@@ -104,8 +104,8 @@ struct run {
     const struct spec *spec;
     struct level_run *levels;
     size_t n_levels;
-    bool interrupted;  /* SIGINT/SIGTERM: results are partial */
-    char *tokenizer_source; /* "RedHatAI/...@main", a path, or NULL (approximation) */
+    bool interrupted;         /* SIGINT/SIGTERM: results are partial */
+    char *tokenizer_source;   /* "RedHatAI/...@main", a path, or NULL (approximation) */
     bool prompts_approximate; /* no tokenizer: prompt lengths are estimates */
 };
 

@@ -90,10 +90,8 @@ bool registry_failure_is_retryable(enum http_error_class cls)
     case HTTP_ERR_CONNECT:
     case HTTP_ERR_TIMEOUT:
     case HTTP_ERR_RESET:
-    case HTTP_ERR_PARTIAL:
-        return true;
-    default: /* TLS and the rest are configuration: the same next time */
-        return false;
+    case HTTP_ERR_PARTIAL: return true;
+    default: /* TLS and the rest are configuration: the same next time */ return false;
     }
 }
 
@@ -239,8 +237,7 @@ static bool read_token(const struct registry_client *c, struct buf *token, struc
 {
     buf_clear(token);
     switch (c->token_source) {
-    case REGISTRY_TOKEN_NONE:
-        return true;
+    case REGISTRY_TOKEN_NONE: return true;
     case REGISTRY_TOKEN_ENV: {
         const char *v = getenv(c->token_origin);
         if (!v || !*v) {
@@ -402,10 +399,9 @@ static void auth_advice(const struct registry_client *c, long status, const char
                  "another cluster); the server said: %s",
                  c->host, source, subject ? " for " : "", subject ? subject : "", server_text);
     else
-        snprintf(out, n,
-                 "the registry at %s refused %s%s%s (403 Forbidden): %s; the server said: %s",
-                 c->host, source, subject ? " of " : "", subject ? subject : "", role_hint,
-                 server_text);
+        snprintf(
+            out, n, "the registry at %s refused %s%s%s (403 Forbidden): %s; the server said: %s",
+            c->host, source, subject ? " of " : "", subject ? subject : "", role_hint, server_text);
     free(subject);
 }
 
@@ -539,8 +535,8 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
             break;
         }
         if (c->dry_run && attempt == 0)
-            print_request(c->out, read_only ? "sent (read-only)" : "NOT sent (--dry-run)",
-                          method, url, token.len > 0, body);
+            print_request(c->out, read_only ? "sent (read-only)" : "NOT sent (--dry-run)", method,
+                          url, token.len > 0, body);
         else if (c->verbose)
             cli_info("> %s %s%s", method, url,
                      token.len ? " (Authorization: Bearer <redacted>)" : "");
@@ -662,8 +658,8 @@ static int compare_scored(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-size_t registry_close_names(const char *want, const char *const *names, size_t n,
-                            const char **out, size_t max)
+size_t registry_close_names(const char *want, const char *const *names, size_t n, const char **out,
+                            size_t max)
 {
     char fw[256], fn[256];
     ascii_fold(want, fw, sizeof fw);
@@ -767,9 +763,8 @@ static enum registry_lookup scan_list(struct registry_client *c, const char *lis
     return result;
 }
 
-static void describe_absent(struct buf *err, const char *what, const char *name,
-                            const char *where, const struct name_list *seen,
-                            const char *variant)
+static void describe_absent(struct buf *err, const char *what, const char *name, const char *where,
+                            const struct name_list *seen, const char *variant)
 {
     buf_printf(err, "%s '%s' not found %s", what, name, where);
     const char *close[REGISTRY_MAX_CLOSE_NAMES];
@@ -793,8 +788,8 @@ static void describe_absent(struct buf *err, const char *what, const char *name,
 /* The lookup by query, then the scan. `query` answers one item or 404. */
 static enum registry_lookup find_by_name(struct registry_client *c, const char *query_path,
                                          const char *list_path, const char *parent_id,
-                                         const char *name, const char *what,
-                                         const char *where, cJSON **out, struct buf *err)
+                                         const char *name, const char *what, const char *where,
+                                         cJSON **out, struct buf *err)
 {
     *out = NULL;
     struct registry_reply reply;
@@ -825,8 +820,8 @@ static enum registry_lookup find_by_name(struct registry_client *c, const char *
     return r;
 }
 
-enum registry_lookup registry_find_model(struct registry_client *c, const char *name,
-                                         cJSON **out, struct buf *err)
+enum registry_lookup registry_find_model(struct registry_client *c, const char *name, cJSON **out,
+                                         struct buf *err)
 {
     struct buf query = {0};
     buf_puts(&query, "/registered_model?name=");
@@ -856,8 +851,8 @@ enum registry_lookup registry_find_version(struct registry_client *c, const cJSO
     buf_puts(&list, "/registered_models/");
     registry_url_encode(id, &list);
     buf_puts(&list, "/versions");
-    char *where = xasprintf("under registered model '%s' (id %s)", model_name ? model_name : "?",
-                            id);
+    char *where =
+        xasprintf("under registered model '%s' (id %s)", model_name ? model_name : "?", id);
     enum registry_lookup r =
         find_by_name(c, query.data, list.data, id, name, "model version", where, out, err);
     free(where);

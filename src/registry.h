@@ -104,9 +104,9 @@ bool registry_open(struct registry_client *c, const struct registry_options *o, 
 void registry_close(struct registry_client *c);
 
 struct registry_reply {
-    long status;      /* HTTP status; 0 when no answer came (or not sent: dry run) */
-    bool not_sent;    /* dry run: the request was printed instead */
-    cJSON *json;      /* the parsed body of a 2xx answer */
+    long status;        /* HTTP status; 0 when no answer came (or not sent: dry run) */
+    bool not_sent;      /* dry run: the request was printed instead */
+    cJSON *json;        /* the parsed body of a 2xx answer */
     char message[2048]; /* when it failed: one line a user can act on */
 };
 
@@ -125,8 +125,8 @@ enum registry_lookup {
 
 /* Finds the registered model named exactly `name`; *out is a copy of its
  * JSON object (free with cJSON_Delete). */
-enum registry_lookup registry_find_model(struct registry_client *c, const char *name,
-                                         cJSON **out, struct buf *err);
+enum registry_lookup registry_find_model(struct registry_client *c, const char *name, cJSON **out,
+                                         struct buf *err);
 /* Finds the version named exactly `name` of the registered model `model`
  * (the object registry_find_model returned). */
 enum registry_lookup registry_find_version(struct registry_client *c, const cJSON *model,
@@ -152,8 +152,8 @@ void registry_error_text(long status, const char *content_type, const char *body
 void registry_url_encode(const char *text, struct buf *out);
 /* Up to `max` names from `names` that look like `want` (differ in case,
  * accents aside, a few edits, or one contains the other), closest first. */
-size_t registry_close_names(const char *want, const char *const *names, size_t n,
-                            const char **out, size_t max);
+size_t registry_close_names(const char *want, const char *const *names, size_t n, const char **out,
+                            size_t max);
 /* The `sub` claim of a JWT ("system:serviceaccount:NS:NAME"), or NULL. */
 char *registry_token_subject(const char *token);
 

@@ -27,7 +27,19 @@
 #define PERCENTILE_COUNT 11
 extern const char *const percentile_keys[PERCENTILE_COUNT];
 extern const double percentile_levels[PERCENTILE_COUNT]; /* 0.001 ... 0.999 */
-enum percentile_index { P001, P01, P05, P10, P25, P50, P75, P90, P95, P99, P999 };
+enum percentile_index {
+    P001,
+    P01,
+    P05,
+    P10,
+    P25,
+    P50,
+    P75,
+    P90,
+    P95,
+    P99,
+    P999
+};
 
 struct distribution {
     bool present;
@@ -85,7 +97,7 @@ struct level_summary {
     int64_t errors_by_class[16]; /* indexed by enum request_error (record.h) */
     bool aborted;
     char *abort_reason;
-    int64_t goodput_determined;  /* requests the SLOs were judged on (successful + errored) */
+    int64_t goodput_determined; /* requests the SLOs were judged on (successful + errored) */
 };
 
 struct results {

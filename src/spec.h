@@ -77,7 +77,7 @@ struct spec {
     enum api_kind api;
     struct header *headers; /* extra request headers */
     size_t n_headers;
-    char *extra_body; /* JSON object text merged into every request body, or NULL */
+    char *extra_body;   /* JSON object text merged into every request body, or NULL */
     char *api_key_env;  /* name of an environment variable holding the key, or NULL */
     char *api_key_file; /* file holding the key (read per run, never logged), or NULL */
     bool insecure;      /* skip TLS verification (warned) */
@@ -92,9 +92,9 @@ struct spec {
 
     /* What serves the model, and what it costs. */
     struct {
-        char *type;     /* "g6.4xlarge", or NULL */
-        int gpu_count;  /* > 0 */
-        char *gpu_type; /* "NVIDIA L4", or NULL */
+        char *type;        /* "g6.4xlarge", or NULL */
+        int gpu_count;     /* > 0 */
+        char *gpu_type;    /* "NVIDIA L4", or NULL */
         double hourly_usd; /* 0: unknown (no cost figures) */
         enum value_source price_from, gpu_count_from;
     } instance;
@@ -135,9 +135,9 @@ struct spec {
     } load;
 
     struct {
-        char *dir;            /* where results go */
+        char *dir; /* where results go */
         bool json, csv, html, summary;
-        bool records_inline;  /* per-request records inside benchmarks.json */
+        bool records_inline; /* per-request records inside benchmarks.json */
     } outputs;
 
     struct {

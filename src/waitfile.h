@@ -28,25 +28,25 @@
 #define WAITFILE_DEFAULT_TIMEOUT_S (15 * 60.0)
 
 enum waitfile_verdict {
-    WAITFILE_MISSING,        /* no such file yet */
-    WAITFILE_EMPTY,          /* exists, 0 bytes */
-    WAITFILE_CHANGING,       /* size/inode/mtime differ from the last check */
-    WAITFILE_SETTLING,       /* unchanged, but not for enough checks yet */
-    WAITFILE_INCOMPLETE,     /* unchanged long enough, but not complete JSON */
-    WAITFILE_NEEDS_MARKER,   /* llmsweep's own file: only its marker says it is final */
-    WAITFILE_DONE_MARKER,    /* the completion marker exists */
-    WAITFILE_DONE_STABLE,    /* stable and complete JSON */
-    WAITFILE_ERROR,          /* cannot stat/read (permissions...): keeps waiting */
+    WAITFILE_MISSING,      /* no such file yet */
+    WAITFILE_EMPTY,        /* exists, 0 bytes */
+    WAITFILE_CHANGING,     /* size/inode/mtime differ from the last check */
+    WAITFILE_SETTLING,     /* unchanged, but not for enough checks yet */
+    WAITFILE_INCOMPLETE,   /* unchanged long enough, but not complete JSON */
+    WAITFILE_NEEDS_MARKER, /* llmsweep's own file: only its marker says it is final */
+    WAITFILE_DONE_MARKER,  /* the completion marker exists */
+    WAITFILE_DONE_STABLE,  /* stable and complete JSON */
+    WAITFILE_ERROR,        /* cannot stat/read (permissions...): keeps waiting */
 };
 
 struct waitfile_state {
     const char *path;
-    char *marker_path;  /* path + WAITFILE_MARKER_SUFFIX */
-    int stable_checks;  /* >= 1 */
-    bool seen;          /* a previous check saw the file */
+    char *marker_path; /* path + WAITFILE_MARKER_SUFFIX */
+    int stable_checks; /* >= 1 */
+    bool seen;         /* a previous check saw the file */
     int64_t size, mtime_ns;
     uint64_t inode;
-    int unchanged;      /* consecutive checks that saw the same file */
+    int unchanged; /* consecutive checks that saw the same file */
 };
 
 struct waitfile_observation {

@@ -83,8 +83,8 @@ static bool run_one(const struct test_case *tc)
         _exit(failures ? 1 : 0);
     }
     int status = 0;
-    bool ok = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-              WEXITSTATUS(status) == 0;
+    bool ok =
+        pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!ok)
         show_log(log_path);
     if (pid > 0 && WIFSIGNALED(status))

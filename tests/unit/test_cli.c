@@ -35,15 +35,15 @@ static int parse(struct cli_args *a, int argc, const char **argv)
 
 TEST(cli_parses_long_short_inline_and_repeated)
 {
-    const char *argv[] = {"demo", "mistral", "--output-dir", "out", "--set", "a.b=1",
-                          "--set=c=2", "-o", "x", "--dry-run"};
+    const char *argv[] = {"demo",  "mistral",   "--output-dir", "out", "--set",
+                          "a.b=1", "--set=c=2", "-o",           "x",   "--dry-run"};
     struct cli_args a;
     /* -o twice is an error for a non-repeatable option. */
     CHECK_EQ_INT(parse(&a, 10, argv), EXIT_USAGE);
     cli_args_free(&a);
 
-    const char *argv2[] = {"demo", "mistral", "--output-dir=out", "--set", "a.b=1", "--set=c=2",
-                           "--dry-run"};
+    const char *argv2[] = {"demo",  "mistral",   "--output-dir=out", "--set",
+                           "a.b=1", "--set=c=2", "--dry-run"};
     CHECK_EQ_INT(parse(&a, 7, argv2), -1);
     CHECK_EQ_STR(cli_get(&a, "output-dir"), "out");
     CHECK(cli_flag(&a, "dry-run"));

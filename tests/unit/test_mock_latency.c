@@ -13,7 +13,7 @@ TEST(mock_latency_without_jitter_is_exact)
     CHECK_EQ_INT(mock_ttft_ns(&m, 0, 1, &rng), 50 * NS_PER_MS);
     CHECK_EQ_INT(mock_ttft_ns(&m, 400, 1, &rng), 150 * NS_PER_MS);
     CHECK_EQ_INT(mock_itl_ns(&m, 1000, &rng), 10 * NS_PER_MS); /* no knee: no load effect */
-    CHECK(rng.state == before);                               /* no draws without jitter */
+    CHECK(rng.state == before);                                /* no draws without jitter */
 }
 
 TEST(mock_latency_load_model_grows_past_the_knee)

@@ -17,11 +17,12 @@ TEST(mock_wire_chat_content_string_or_parts)
     struct mock_request r;
     struct buf err = {0};
     /* 9 bytes + 4 bytes = 13 bytes -> ceil(13 / 4) = 4 tokens */
-    CHECK_EQ_INT(parse(MOCK_API_CHAT,
-                       "{\"model\":\"m1\",\"messages\":[{\"role\":\"system\",\"content\":\"You help.\"},"
-                       "{\"role\":\"user\",\"content\":\"Hi!!\"}],\"max_tokens\":5}",
-                       &r, &err),
-                 0);
+    CHECK_EQ_INT(
+        parse(MOCK_API_CHAT,
+              "{\"model\":\"m1\",\"messages\":[{\"role\":\"system\",\"content\":\"You help.\"},"
+              "{\"role\":\"user\",\"content\":\"Hi!!\"}],\"max_tokens\":5}",
+              &r, &err),
+        0);
     CHECK_EQ_INT(r.prompt_tokens, 4);
     CHECK_EQ_INT(r.max_tokens, 5);
     CHECK(!r.stream);
@@ -37,10 +38,11 @@ TEST(mock_wire_chat_content_string_or_parts)
     CHECK_EQ_INT(r.max_tokens, 7); /* max_completion_tokens wins */
     CHECK(r.stream && r.ignore_eos && r.include_usage && r.continuous_usage);
     /* UTF-8 bytes, not characters: "é" is 2 bytes, 3 of them are 6 bytes -> 2 tokens */
-    CHECK_EQ_INT(parse(MOCK_API_CHAT,
-                       "{\"messages\":[{\"role\":\"user\",\"content\":\"\xc3\xa9\xc3\xa9\xc3\xa9\"}]}",
-                       &r, &err),
-                 0);
+    CHECK_EQ_INT(
+        parse(MOCK_API_CHAT,
+              "{\"messages\":[{\"role\":\"user\",\"content\":\"\xc3\xa9\xc3\xa9\xc3\xa9\"}]}", &r,
+              &err),
+        0);
     CHECK_EQ_INT(r.prompt_tokens, 2);
     CHECK_EQ_INT(r.max_tokens, -1);
     buf_free(&err);
@@ -87,8 +89,7 @@ TEST(mock_wire_request_errors_like_vllm)
                 "The model `gpt` does not exist.", test_failures_);
     check_error(MOCK_API_COMPLETIONS, "{\"prompt\":", 400, "BadRequestError", "Invalid JSON",
                 test_failures_);
-    check_error(MOCK_API_COMPLETIONS, "[1]", 400, "BadRequestError", "JSON object",
-                test_failures_);
+    check_error(MOCK_API_COMPLETIONS, "[1]", 400, "BadRequestError", "JSON object", test_failures_);
     check_error(MOCK_API_COMPLETIONS, "{}", 400, "BadRequestError", "'prompt' is required",
                 test_failures_);
     check_error(MOCK_API_CHAT, "{\"prompt\":\"x\"}", 400, "BadRequestError",
@@ -100,8 +101,8 @@ TEST(mock_wire_request_errors_like_vllm)
     check_error(MOCK_API_CHAT,
                 "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}", 400,
                 "BadRequestError", "messages[0].content[0]", test_failures_);
-    check_error(MOCK_API_COMPLETIONS, "{\"prompt\":\"x\",\"max_tokens\":0}", 400,
-                "BadRequestError", "'max_tokens' must be a whole number >= 1", test_failures_);
+    check_error(MOCK_API_COMPLETIONS, "{\"prompt\":\"x\",\"max_tokens\":0}", 400, "BadRequestError",
+                "'max_tokens' must be a whole number >= 1", test_failures_);
     check_error(MOCK_API_COMPLETIONS, "{\"prompt\":\"x\",\"max_tokens\":2.5}", 400,
                 "BadRequestError", "'max_tokens'", test_failures_);
     check_error(MOCK_API_COMPLETIONS, "{\"prompt\":\"x\",\"stream\":\"yes\"}", 400,
@@ -112,9 +113,10 @@ TEST(mock_wire_request_errors_like_vllm)
     check_error(MOCK_API_COMPLETIONS, "{\"prompt\":\"x\",\"n\":2}", 400, "BadRequestError",
                 "'n' must be 1", test_failures_);
     check_error(MOCK_API_COMPLETIONS, "{\"prompt\":\"x\",\"max_tokens\":100}", 400,
-                "BadRequestError", "maximum context length is 100 tokens. However, you "
-                                   "requested 101 tokens (1 in the messages, 100 in the "
-                                   "completion)",
+                "BadRequestError",
+                "maximum context length is 100 tokens. However, you "
+                "requested 101 tokens (1 in the messages, 100 in the "
+                "completion)",
                 test_failures_);
 }
 
@@ -138,8 +140,7 @@ TEST(mock_wire_chat_events_have_vllm_fields)
     cJSON *doc = event_json(&ev, test_failures_);
     CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "id")),
                  "chatcmpl-0000000000001234000000000000abcd");
-    CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "object")),
-                 "chat.completion.chunk");
+    CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "object")), "chat.completion.chunk");
     CHECK_EQ_INT(cJSON_GetObjectItem(doc, "created")->valuedouble, 1700000000);
     CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "model")), "we\"ird");
     cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "choices"), 0);
@@ -147,9 +148,8 @@ TEST(mock_wire_chat_events_have_vllm_fields)
     CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(delta, "role")), "assistant");
     CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(delta, "content")), "");
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(choice, "finish_reason")));
-    CHECK_EQ_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "usage"), "completion_tokens")
-                     ->valueint,
-                 0);
+    CHECK_EQ_INT(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "usage"), "completion_tokens")->valueint, 0);
     CHECK(cJSON_GetObjectItem(doc, "mock_sent_ns") == NULL);
     cJSON_Delete(doc);
 
@@ -157,9 +157,9 @@ TEST(mock_wire_chat_events_have_vllm_fields)
     mock_event_token(&ev, &h, " the", "length", NULL, 123456789);
     doc = event_json(&ev, test_failures_);
     choice = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "choices"), 0);
-    CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(choice, "delta"),
-                                                          "content")),
-                 " the");
+    CHECK_EQ_STR(
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(choice, "delta"), "content")),
+        " the");
     CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(choice, "finish_reason")), "length");
     CHECK(cJSON_IsNull(cJSON_GetObjectItem(choice, "stop_reason")));
     CHECK(cJSON_GetObjectItem(doc, "usage") == NULL);
@@ -219,8 +219,8 @@ TEST(mock_wire_completion_events_and_whole_responses)
     doc = cJSON_Parse(body.data);
     CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "object")), "chat.completion");
     choice = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "choices"), 0);
-    CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(choice, "message"),
-                                                          "content")),
+    CHECK_EQ_STR(cJSON_GetStringValue(
+                     cJSON_GetObjectItem(cJSON_GetObjectItem(choice, "message"), "content")),
                  "x\ny");
     cJSON_Delete(doc);
     mock_event_head_free(&h);

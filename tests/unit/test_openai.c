@@ -77,8 +77,9 @@ TEST(sse_callback_can_stop_feeding)
 TEST(event_chat_content_usage_finish)
 {
     struct openai_event ev;
-    const char role[] = "{\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
-                        "\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}";
+    const char role[] =
+        "{\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+        "\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}";
     CHECK(openai_parse_event(role, sizeof role - 1, &ev));
     CHECK(!ev.has_text); /* an empty content is not a token */
     CHECK(!ev.has_usage);
@@ -121,7 +122,8 @@ TEST(event_chat_content_usage_finish)
 TEST(event_completions_text_and_errors)
 {
     struct openai_event ev;
-    const char text[] = "{\"object\":\"text_completion\",\"choices\":[{\"text\":\"a\",\"index\":0}]}";
+    const char text[] =
+        "{\"object\":\"text_completion\",\"choices\":[{\"text\":\"a\",\"index\":0}]}";
     CHECK(openai_parse_event(text, sizeof text - 1, &ev));
     CHECK(ev.has_text);
     openai_event_free(&ev);
@@ -190,7 +192,8 @@ TEST(error_message_from_json_html_and_text)
 
 TEST(models_list)
 {
-    const char body[] = "{\"object\":\"list\",\"data\":[{\"id\":\"a\",\"object\":\"model\"},{\"id\":\"b\"}]}";
+    const char body[] =
+        "{\"object\":\"list\",\"data\":[{\"id\":\"a\",\"object\":\"model\"},{\"id\":\"b\"}]}";
     char **ids;
     CHECK_EQ_INT(openai_parse_models(body, sizeof body - 1, &ids), 2);
     CHECK_EQ_STR(ids[0], "a");

@@ -27,12 +27,12 @@ static void make_level(struct level_summary *l, const char *strategy, double tar
     set_dist(&l->metrics[METRIC_TOKENS_PER_SECOND].successful, total_tps, 0, 0, 0);
     set_dist(&l->metrics[METRIC_OUTPUT_TOKENS_PER_SECOND].successful, output_tps, 0, 0, 0);
     set_dist(&l->metrics[METRIC_REQUESTS_PER_SECOND].successful, 2.5, 0, 0, 0);
-    set_dist(&l->metrics[METRIC_TIME_TO_FIRST_TOKEN_MS].successful, 110, 100 + target,
-             150 + target, 200 + target);
+    set_dist(&l->metrics[METRIC_TIME_TO_FIRST_TOKEN_MS].successful, 110, 100 + target, 150 + target,
+             200 + target);
     set_dist(&l->metrics[METRIC_INTER_TOKEN_LATENCY_MS].successful, 11, 10, 12, 15);
     set_dist(&l->metrics[METRIC_REQUEST_LATENCY].successful, 4, 4.125, 4.5, 5);
-    l->request_totals = (struct request_totals){.successful = 100, .errored = 2, .incomplete = 1,
-                                                .total = 103};
+    l->request_totals =
+        (struct request_totals){.successful = 100, .errored = 2, .incomplete = 1, .total = 103};
 }
 
 struct fixture {
@@ -297,8 +297,7 @@ TEST(publish_values_respect_registry_types)
     v = publish_value_int(2147483648LL);
     CHECK_EQ_STR(cJSON_GetObjectItemCaseSensitive(v, "metadataType")->valuestring,
                  "MetadataDoubleValue");
-    CHECK_NEAR(cJSON_GetObjectItemCaseSensitive(v, "double_value")->valuedouble, 2147483648.0,
-               1e3);
+    CHECK_NEAR(cJSON_GetObjectItemCaseSensitive(v, "double_value")->valuedouble, 2147483648.0, 1e3);
     cJSON_Delete(v);
     v = publish_value_string("h\xc3\xa9llo \"q\" % _");
     CHECK_EQ_STR(cJSON_GetObjectItemCaseSensitive(v, "string_value")->valuestring,
@@ -434,14 +433,13 @@ TEST(publish_description_leaves_broken_markers_alone)
     /* a begin line without its end line is someone's text, not a block */
     const char *old = "[llmsweep benchmark r1]\nhand-edited, end marker deleted\nmore text";
     char *d = merge(old, "r1", B("r1", "x"), 5, &rep);
-    CHECK_EQ_STR(d, "[llmsweep benchmark r1]\nhand-edited, end marker deleted\nmore text\n\n" B(
-                        "r1", "x"));
+    CHECK_EQ_STR(
+        d, "[llmsweep benchmark r1]\nhand-edited, end marker deleted\nmore text\n\n" B("r1", "x"));
     CHECK_EQ_INT(rep.replaced, 0);
     /* the next publish pairs only the complete block, not the orphan begin line */
     char *again = merge(d, "r1", B("r1", "y"), 5, &rep);
-    CHECK_EQ_STR(again,
-                 "[llmsweep benchmark r1]\nhand-edited, end marker deleted\nmore text\n\n" B(
-                     "r1", "y"));
+    CHECK_EQ_STR(again, "[llmsweep benchmark r1]\nhand-edited, end marker deleted\nmore text\n\n" B(
+                            "r1", "y"));
     free(again);
     free(d);
     /* an end marker of another key does not close a block */

@@ -89,8 +89,8 @@ TEST(registry_error_text_reads_json_text_and_html)
                t, sizeof t);
     CHECK_CONTAINS(t, "HTTP 503 Service Unavailable: Datastore service is down");
     error_text(401, "text/html",
-               "<!DOCTYPE html>\n<html><head><title>\n  Log In\n</title></head><body>x</body>",
-               t, sizeof t);
+               "<!DOCTYPE html>\n<html><head><title>\n  Log In\n</title></head><body>x</body>", t,
+               sizeof t);
     CHECK_CONTAINS(t, "HTTP 401 Unauthorized: an HTML page titled \"Log In\"");
     CHECK_CONTAINS(t, "authentication proxy");
     error_text(502, "", "<html><body><h1>502 Bad Gateway</h1></body></html>", t, sizeof t);
@@ -120,13 +120,14 @@ TEST(registry_url_encoding_keeps_wildcards_literal)
 
 TEST(registry_close_names_ranks_similar_names)
 {
-    const char *names[] = {"mistral-small-24b", "Mistral-Small-24B-w4a16", "llama3-8b",
-                           "mistral_small_24b", "qwen3", "MISTRAL-SMALL-24B"};
+    const char *names[] = {
+        "mistral-small-24b", "Mistral-Small-24B-w4a16", "llama3-8b", "mistral_small_24b", "qwen3",
+        "MISTRAL-SMALL-24B"};
     const char *out[5];
     size_t k = registry_close_names("mistral-small-24b", names, 6, out, 5);
-    CHECK_EQ_INT(k, 3); /* itself excluded; llama3 and qwen3 are not close */
-    CHECK_EQ_STR(out[0], "MISTRAL-SMALL-24B");   /* case only: distance 0 */
-    CHECK_EQ_STR(out[1], "mistral_small_24b");   /* two edits */
+    CHECK_EQ_INT(k, 3);                        /* itself excluded; llama3 and qwen3 are not close */
+    CHECK_EQ_STR(out[0], "MISTRAL-SMALL-24B"); /* case only: distance 0 */
+    CHECK_EQ_STR(out[1], "mistral_small_24b"); /* two edits */
     CHECK_EQ_STR(out[2], "Mistral-Small-24B-w4a16"); /* contains it */
     k = registry_close_names("v1", (const char *[]){"v2", "v10", "prod"}, 3, out, 5);
     CHECK_EQ_INT(k, 2); /* both one edit away; ties in name order */
