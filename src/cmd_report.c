@@ -72,7 +72,7 @@ static int run_report(const struct cli_args *args)
 const struct cli_command cmd_report = {
     .name = "report",
     .synopsis = "RESULTS",
-    .summary = "re-render a results file (llmsweep's or GuideLLM's) as tables and reports",
+    .summary = "Re-render a results file (llmsweep's or GuideLLM's) as tables and reports.",
     .description =
         "Reads RESULTS (benchmarks.json from llmsweep, or from GuideLLM of any version:\n"
         "<= 0.3, 0.4-0.6, 0.7+), prints one line per load level (throughput, TTFT and\n"
