@@ -400,6 +400,27 @@ static int each_in_sequence(struct loader *ld, const cJSON *n, const char *key, 
     return 1;
 }
 
+/* The pattern and content of a Replace normalizer or decoder: a non-empty
+ * String pattern only (a Regex one would need a general regex engine). */
+static bool replace_strings(struct loader *ld, const cJSON *n, const char *what, char **pattern,
+                            size_t *pattern_len, char **content, size_t *content_len)
+{
+    bool is_regex;
+    const char *regex;
+    const char *pat = pattern_of(n, &is_regex, &regex);
+    const char *with = jstr(n, "content");
+    if (is_regex)
+        return failf(ld, "%s Replace with a Regex pattern (\"%.60s\") is not supported", what,
+                     regex);
+    if (!pat || !*pat || !with)
+        return failf(ld, "%s Replace needs a non-empty pattern String and a content", what);
+    *pattern = xstrdup(pat);
+    *pattern_len = strlen(pat);
+    *content = xstrdup(with);
+    *content_len = strlen(with);
+    return true;
+}
+
 static bool add_normalizer(struct loader *ld, const cJSON *n)
 {
     struct tokenizer *t = ld->tok;
@@ -423,20 +444,9 @@ static bool add_normalizer(struct loader *ld, const cJSON *n)
         st.a = xstrdup(p);
         st.alen = strlen(p);
     } else if (strcmp(type, "Replace") == 0) {
-        bool is_regex;
-        const char *regex;
-        const char *pat = pattern_of(n, &is_regex, &regex);
-        const char *content = jstr(n, "content");
-        if (is_regex)
-            return failf(ld, "normalizer Replace with a Regex pattern (\"%.60s\") is not supported",
-                         regex);
-        if (!pat || !*pat || !content)
-            return failf(ld, "normalizer Replace needs a non-empty pattern String and a content");
+        if (!replace_strings(ld, n, "normalizer", &st.a, &st.alen, &st.b, &st.blen))
+            return false;
         st.kind = NORM_REPLACE;
-        st.a = xstrdup(pat);
-        st.alen = strlen(pat);
-        st.b = xstrdup(content);
-        st.blen = strlen(content);
     } else {
         return failf(ld,
                      "normalizer %s is not supported (supported: NFC, NFD, NFKC, NFKD, "
@@ -599,17 +609,9 @@ static bool add_decoder(struct loader *ld, const cJSON *n)
         st.start = start->valueint;
         st.stop = stop->valueint;
     } else if (strcmp(type, "Replace") == 0) {
-        bool is_regex;
-        const char *regex;
-        const char *pat = pattern_of(n, &is_regex, &regex);
-        const char *content = jstr(n, "content");
-        if (is_regex || !pat || !*pat || !content)
-            return failf(ld, "decoder Replace is supported with a non-empty String pattern only");
+        if (!replace_strings(ld, n, "decoder", &st.a, &st.alen, &st.b, &st.blen))
+            return false;
         st.kind = DEC_REPLACE;
-        st.a = xstrdup(pat);
-        st.alen = strlen(pat);
-        st.b = xstrdup(content);
-        st.blen = strlen(content);
     } else {
         return failf(ld,
                      "decoder %s is not supported (supported: ByteLevel, Metaspace, "
