@@ -1,6 +1,7 @@
 #include "openai.h"
 
 #include <cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,13 @@ void sse_free(struct sse_parser *p)
     buf_free(&p->data);
 }
 
+/* A server that never ends its line (or event) must not take all memory. */
+static enum sse_status too_long(struct sse_parser *p)
+{
+    snprintf(p->bad_line, sizeof p->bad_line, "an event longer than %d bytes", SSE_MAX_EVENT_BYTES);
+    return SSE_MALFORMED;
+}
+
 static bool field_is(const char *line, size_t len, const char *name, const char **value,
                      size_t *value_len)
 {
@@ -124,6 +132,10 @@ static bool take_line(struct sse_parser *p, const char *line, size_t len, sse_ev
     if (field_is(line, len, "data", &value, &value_len)) {
         if (p->have_data)
             buf_putc(&p->data, '\n');
+        if (p->data.len + value_len > SSE_MAX_EVENT_BYTES) {
+            too_long(p);
+            return false;
+        }
         buf_append(&p->data, value, value_len);
         p->have_data = true;
         return true;
@@ -154,6 +166,8 @@ enum sse_status sse_feed(struct sse_parser *p, const char *bytes, size_t n, sse_
         const char *cr = memchr(start, '\r', nl ? (size_t)(nl - start) : rest);
         const char *end = cr ? cr : nl;
         if (!end) { /* no line end yet: keep the fragment */
+            if (p->line.len + rest > SSE_MAX_EVENT_BYTES)
+                return too_long(p);
             buf_append(&p->line, start, rest);
             break;
         }

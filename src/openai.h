@@ -36,6 +36,10 @@ char *openai_request_body(enum api_kind api, const char *model, const char *prom
 
 /* --- Server-sent events ------------------------------------------------ */
 
+/* The longest line or event accepted; longer ones are malformed (a vLLM
+ * event is a few hundred bytes). */
+#define SSE_MAX_EVENT_BYTES (1 << 20)
+
 enum sse_status {
     SSE_OK,
     SSE_MALFORMED, /* a line that is neither data:, event:, id:, retry: nor a comment */

@@ -241,3 +241,20 @@ TEST(event_absurd_stamp_is_ignored)
     CHECK(ev.mock_sent_ns == 0);
     openai_event_free(&ev);
 }
+
+TEST(sse_refuses_endless_lines)
+{
+    struct sse_parser p;
+    sse_init(&p);
+    struct collected c = {0};
+    char chunk[4096];
+    memset(chunk, 'x', sizeof chunk);
+    memcpy(chunk, "data: ", 6);
+    enum sse_status st = SSE_OK;
+    for (int i = 0; i < 300 && st == SSE_OK; i++)
+        st = sse_feed(&p, chunk, sizeof chunk, collect, &c);
+    CHECK_EQ_INT(st, SSE_MALFORMED);
+    CHECK_CONTAINS(p.bad_line, "longer than");
+    CHECK(p.line.len <= SSE_MAX_EVENT_BYTES);
+    sse_free(&p);
+}
