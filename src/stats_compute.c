@@ -385,7 +385,9 @@ static char *iso8601_utc_ns(int64_t wall_ns)
     return xstrdup(text);
 }
 
-/* "server", "tokenizer", "mixed" or "none" over the measured records. */
+/* "server", "tokenizer", "mixed" (both) or "none" over the measured
+ * records; records without counts (cancelled ones, mostly) do not make the
+ * others "mixed". */
 static char *token_counts_from(const struct run *run)
 {
     bool seen[3] = {false, false, false};
@@ -396,10 +398,9 @@ static char *token_counts_from(const struct run *run)
                 seen[r->token_source] = true;
         }
     }
-    int kinds = seen[TOKENS_SERVER] + seen[TOKENS_TOKENIZER] + seen[TOKENS_NONE];
-    if (kinds == 0)
+    if (!seen[TOKENS_SERVER] && !seen[TOKENS_TOKENIZER] && !seen[TOKENS_NONE])
         return NULL;
-    if (kinds > 1)
+    if (seen[TOKENS_SERVER] && seen[TOKENS_TOKENIZER])
         return xstrdup("mixed");
     return xstrdup(token_source_name(seen[TOKENS_SERVER]      ? TOKENS_SERVER
                                      : seen[TOKENS_TOKENIZER] ? TOKENS_TOKENIZER
