@@ -51,9 +51,9 @@ struct worker {
     pthread_t thread;
     struct loop *loop;
     CURLM *multi;
-    struct curl_slist *headers;
-    int start_fd; /* the controller says: run the level (or shut down) */
-    int stop_fd;  /* the controller says: end the level now */
+    struct openai_body *body; /* this worker's request body template */
+    int start_fd;             /* the controller says: run the level (or shut down) */
+    int stop_fd;              /* the controller says: end the level now */
 
     /* The level being run. */
     const struct level_plan *plan;
@@ -79,11 +79,12 @@ struct worker {
     size_t n_records, cap_records;
 
     /* Read by the controller while the level runs. */
-    _Atomic uint64_t ok, errored, in_flight, started, output_tokens, chunks;
+    _Atomic uint64_t ok, errored, in_flight, chunks;
 };
 
 struct engine {
     struct engine_config cfg;
+    struct curl_slist *headers; /* every request's, read by all workers */
     struct worker workers[ENGINE_MAX_WORKERS];
     unsigned n_workers;
     struct loop *control;
@@ -271,7 +272,7 @@ static struct request *request_new(struct worker *w)
     }
     http_setup(r->easy, &e->cfg.http, r->errbuf);
     curl_easy_setopt(r->easy, CURLOPT_URL, e->cfg.url);
-    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, w->headers);
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, e->headers);
     curl_easy_setopt(r->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     /* Events are a few hundred bytes; libcurl's defaults (16 KiB to receive,
      * 64 KiB to send) would dominate the memory of a held-open stream. */
@@ -339,11 +340,8 @@ static bool start_request(struct worker *w, int64_t intended_ns)
     uint64_t seq = atomic_fetch_add(&e->next_seq, 1);
     struct engine_prompt prompt = {0};
     e->cfg.next_prompt(e->cfg.prompt_ctx, w->index, seq, &prompt);
-    struct buf err = {0};
     free(r->body);
-    r->body = openai_request_body(e->cfg.api, e->cfg.model, prompt.text, prompt.output_tokens,
-                                  e->cfg.extra_body, &err);
-    buf_free(&err); /* extra_body was validated when the engine was created */
+    r->body = openai_body_render(w->body, prompt.text, prompt.output_tokens);
 
     r->rec = (struct request_record){
         .id = seq,
@@ -377,7 +375,6 @@ static bool start_request(struct worker *w, int64_t intended_ns)
     curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)(w->plan->request_timeout_s * 1000));
 
     track_active(w, r);
-    atomic_fetch_add_explicit(&w->started, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->in_flight, 1, memory_order_relaxed);
     r->rec.send_ns = now_ns();
     if (!intended_ns)
@@ -456,9 +453,6 @@ static void finish_request(struct worker *w, struct request *r, enum request_out
     atomic_fetch_sub_explicit(&w->in_flight, 1, memory_order_relaxed);
     if (outcome == OUTCOME_OK) {
         atomic_fetch_add_explicit(&w->ok, 1, memory_order_relaxed);
-        if (rec->output_tokens > 0)
-            atomic_fetch_add_explicit(&w->output_tokens, (uint64_t)rec->output_tokens,
-                                      memory_order_relaxed);
     } else if (outcome == OUTCOME_ERROR) {
         atomic_fetch_add_explicit(&w->errored, 1, memory_order_relaxed);
     }
@@ -716,11 +710,9 @@ static bool worker_init(struct engine *e, struct worker *w, unsigned index, stru
     curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
     curl_multi_setopt(w->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
 
-    w->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    w->headers = curl_slist_append(w->headers, "Accept: text/event-stream");
-    w->headers = curl_slist_append(w->headers, "Expect:");
-    for (size_t i = 0; i < e->cfg.n_headers; i++)
-        w->headers = curl_slist_append(w->headers, e->cfg.headers[i]);
+    w->body = openai_body_new(e->cfg.api, e->cfg.model, e->cfg.extra_body, err);
+    if (!w->body)
+        return false;
     if (!loop_watch(w->loop, w->stop_fd, LOOP_READ, on_stop, w)) {
         buf_printf(err, "cannot watch the stop signal: %s", strerror(errno));
         return false;
@@ -746,7 +738,7 @@ static void worker_cleanup(struct worker *w, bool started)
     if (w->multi)
         curl_multi_cleanup(w->multi);
     loop_destroy(w->loop);
-    curl_slist_free_all(w->headers);
+    openai_body_free(w->body);
     if (w->start_fd >= 0)
         close(w->start_fd);
     if (w->stop_fd >= 0)
@@ -762,14 +754,13 @@ struct engine *engine_create(const struct engine_config *cfg, struct buf *err)
         buf_printf(err, "workers must be between 1 and %d", ENGINE_MAX_WORKERS);
         return NULL;
     }
-    /* Check the extra body fields once, not on every request. */
-    char *probe = openai_request_body(cfg->api, cfg->model, "", 1, cfg->extra_body, err);
-    if (!probe)
-        return NULL;
-    free(probe);
-
     struct engine *e = xcalloc(1, sizeof *e);
     e->cfg = *cfg;
+    e->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    e->headers = curl_slist_append(e->headers, "Accept: text/event-stream");
+    e->headers = curl_slist_append(e->headers, "Expect:");
+    for (size_t i = 0; i < cfg->n_headers; i++)
+        e->headers = curl_slist_append(e->headers, cfg->headers[i]);
     e->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     e->control = loop_create();
     if (e->done_fd < 0 || !e->control) {
@@ -799,6 +790,7 @@ void engine_destroy(struct engine *e)
     loop_destroy(e->control);
     if (e->done_fd >= 0)
         close(e->done_fd);
+    curl_slist_free_all(e->headers);
     free(e);
 }
 
@@ -814,6 +806,12 @@ struct control {
     struct loop_timer *tick;
 };
 
+static int64_t tick_ns(const struct engine *e)
+{
+    double interval = e->cfg.progress_interval_s > 0 ? e->cfg.progress_interval_s : 1.0;
+    return (int64_t)(interval * NS_PER_SEC);
+}
+
 static void snapshot(const struct control *c, struct engine_progress *p)
 {
     const struct engine *e = c->engine;
@@ -823,8 +821,6 @@ static void snapshot(const struct control *c, struct engine_progress *p)
         p->ok += atomic_load_explicit(&w->ok, memory_order_relaxed);
         p->errored += atomic_load_explicit(&w->errored, memory_order_relaxed);
         p->in_flight += atomic_load_explicit(&w->in_flight, memory_order_relaxed);
-        p->started += atomic_load_explicit(&w->started, memory_order_relaxed);
-        p->output_tokens += atomic_load_explicit(&w->output_tokens, memory_order_relaxed);
         p->chunks += atomic_load_explicit(&w->chunks, memory_order_relaxed);
     }
 }
@@ -855,8 +851,7 @@ static void on_tick(struct loop *loop, void *data)
     }
     if (e->cfg.on_progress)
         e->cfg.on_progress(e->cfg.ctx, c->plan, &p);
-    double interval = e->cfg.progress_interval_s > 0 ? e->cfg.progress_interval_s : 1.0;
-    c->tick = loop_timer_at(loop, now_ns() + (int64_t)(interval * NS_PER_SEC), on_tick, c);
+    c->tick = loop_timer_at(loop, now_ns() + tick_ns(e), on_tick, c);
 }
 
 static void on_worker_done(struct loop *loop, int fd, unsigned events, void *data)
@@ -957,8 +952,6 @@ bool engine_run_level(struct engine *e, const struct level_plan *plan, uint32_t 
         atomic_store(&w->ok, 0);
         atomic_store(&w->errored, 0);
         atomic_store(&w->in_flight, 0);
-        atomic_store(&w->started, 0);
-        atomic_store(&w->output_tokens, 0);
         atomic_store(&w->chunks, 0);
         drain_fd(w->stop_fd); /* a stop meant for an earlier level */
     }
@@ -969,9 +962,7 @@ bool engine_run_level(struct engine *e, const struct level_plan *plan, uint32_t 
     loop_watch(e->control, e->done_fd, LOOP_READ, on_worker_done, &c);
     if (e->cfg.interrupt_fd >= 0 && e->cfg.on_interrupt)
         loop_watch(e->control, e->cfg.interrupt_fd, LOOP_READ, on_interrupt_fd, &c);
-    double interval = e->cfg.progress_interval_s > 0 ? e->cfg.progress_interval_s : 1.0;
-    c.tick =
-        loop_timer_at(e->control, c.level_start_ns + (int64_t)(interval * NS_PER_SEC), on_tick, &c);
+    c.tick = loop_timer_at(e->control, c.level_start_ns + tick_ns(e), on_tick, &c);
     while (c.workers_done < n)
         loop_run_once(e->control, -1);
     loop_timer_cancel(e->control, c.tick);

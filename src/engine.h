@@ -46,9 +46,8 @@ typedef void engine_prompt_fn(void *ctx, unsigned worker, uint64_t seq, struct e
 typedef int engine_count_fn(void *ctx, unsigned worker, const char *text, size_t len);
 
 struct engine_progress {
-    uint64_t ok, errored, in_flight, started;
-    uint64_t output_tokens; /* from usage or counting, completed requests */
-    uint64_t chunks;        /* content events received so far (live rate) */
+    uint64_t ok, errored, in_flight;
+    uint64_t chunks; /* content events received so far (the live token rate) */
     int64_t level_start_ns, now_ns;
 };
 

@@ -10,27 +10,38 @@ const char *openai_path(enum api_kind api)
     return api == API_CHAT ? "/chat/completions" : "/completions";
 }
 
-char *openai_request_body(enum api_kind api, const char *model, const char *prompt,
-                          int max_output_tokens, const char *extra_body, struct buf *err)
+struct openai_body {
+    cJSON *doc;
+    cJSON *prompt;     /* the string the prompt goes into */
+    cJSON *max_tokens; /* the number the output length goes into */
+};
+
+struct openai_body *openai_body_new(enum api_kind api, const char *model, const char *extra_body,
+                                    struct buf *err)
 {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "model", model);
+    struct openai_body *body = xmalloc(sizeof *body);
+    cJSON *doc = body->doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "model", model);
+    const char *prompt_key, *max_key;
     if (api == API_CHAT) {
-        cJSON *messages = cJSON_AddArrayToObject(body, "messages");
+        cJSON *messages = cJSON_AddArrayToObject(doc, "messages");
         cJSON *message = cJSON_CreateObject();
         cJSON_AddStringToObject(message, "role", "user");
-        cJSON_AddStringToObject(message, "content", prompt);
+        body->prompt = cJSON_AddStringToObject(message, "content", "");
         cJSON_AddItemToArray(messages, message);
-        cJSON_AddNumberToObject(body, "max_completion_tokens", max_output_tokens);
+        prompt_key = "messages";
+        max_key = "max_completion_tokens";
     } else {
-        cJSON_AddStringToObject(body, "prompt", prompt);
-        cJSON_AddNumberToObject(body, "max_tokens", max_output_tokens);
+        body->prompt = cJSON_AddStringToObject(doc, "prompt", "");
+        prompt_key = "prompt";
+        max_key = "max_tokens";
     }
+    body->max_tokens = cJSON_AddNumberToObject(doc, max_key, 1);
     /* vLLM stops at EOS otherwise, and the output length would be the
      * model's choice instead of the spec's. */
-    cJSON_AddBoolToObject(body, "ignore_eos", true);
-    cJSON_AddBoolToObject(body, "stream", true);
-    cJSON *stream_options = cJSON_AddObjectToObject(body, "stream_options");
+    cJSON_AddBoolToObject(doc, "ignore_eos", true);
+    cJSON_AddBoolToObject(doc, "stream", true);
+    cJSON *stream_options = cJSON_AddObjectToObject(doc, "stream_options");
     cJSON_AddBoolToObject(stream_options, "include_usage", true);
 
     if (extra_body) {
@@ -39,22 +50,43 @@ char *openai_request_body(enum api_kind api, const char *model, const char *prom
             buf_printf(err, "extra request body fields must be a JSON object, got: %.60s",
                        extra_body);
             cJSON_Delete(extra);
-            cJSON_Delete(body);
+            openai_body_free(body);
             return NULL;
         }
         for (cJSON *field = extra->child; field; field = field->next) {
-            cJSON_DeleteItemFromObjectCaseSensitive(body, field->string);
-            cJSON_AddItemToObject(body, field->string, cJSON_Duplicate(field, true));
+            /* A replaced prompt or length is the spec's to set: leave it. */
+            if (strcmp(field->string, prompt_key) == 0)
+                body->prompt = NULL;
+            if (strcmp(field->string, max_key) == 0)
+                body->max_tokens = NULL;
+            cJSON_DeleteItemFromObjectCaseSensitive(doc, field->string);
+            cJSON_AddItemToObject(doc, field->string, cJSON_Duplicate(field, true));
         }
         cJSON_Delete(extra);
     }
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
+    return body;
+}
+
+char *openai_body_render(struct openai_body *body, const char *prompt, int max_output_tokens)
+{
+    if (body->prompt)
+        cJSON_SetValuestring(body->prompt, prompt);
+    if (body->max_tokens)
+        cJSON_SetNumberValue(body->max_tokens, max_output_tokens);
+    char *text = cJSON_PrintUnformatted(body->doc);
     if (!text) {
-        buf_puts(err, "out of memory printing a request body");
-        return NULL;
+        fprintf(stderr, "llmsweep: out of memory printing a request body\n");
+        abort();
     }
     return text;
+}
+
+void openai_body_free(struct openai_body *body)
+{
+    if (!body)
+        return;
+    cJSON_Delete(body->doc);
+    free(body);
 }
 
 /* --- SSE ----------------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /* openai.h: the OpenAI-compatible wire format, client side.
  *
- *   request bodies   openai_request_body() builds the JSON for one streamed
+ *   request bodies   openai_body_render() builds the JSON for one streamed
  *                    /v1/completions or /v1/chat/completions request, the way
  *                    vLLM needs it for exact benchmarks: max_tokens (or
  *                    max_completion_tokens for chat), ignore_eos, stream,
@@ -28,11 +28,19 @@
 /* The URL path under the base URL (which ends in /v1). */
 const char *openai_path(enum api_kind api);
 
-/* A complete request body. `extra_body` (a JSON object as text, or NULL)
- * is merged last, so it can override any field. Returns NULL when
- * extra_body is not a JSON object (err says so). */
-char *openai_request_body(enum api_kind api, const char *model, const char *prompt,
-                          int max_output_tokens, const char *extra_body, struct buf *err);
+/* A request body built once and reused for every request: the fields
+ * that never change (model, streaming options, ignore_eos, the spec's extra
+ * fields) are set up front, so each request only swaps in its prompt and
+ * output length. Not shared between threads: one per engine worker. */
+struct openai_body;
+
+/* `extra_body` (a JSON object as text, or NULL) is merged last, so it can
+ * override any field. NULL when extra_body is not a JSON object (err says so). */
+struct openai_body *openai_body_new(enum api_kind api, const char *model, const char *extra_body,
+                                    struct buf *err);
+/* The body of one request, as a new string (the caller frees it). */
+char *openai_body_render(struct openai_body *body, const char *prompt, int max_output_tokens);
+void openai_body_free(struct openai_body *body);
 
 /* --- Server-sent events ------------------------------------------------ */
 

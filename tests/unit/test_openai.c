@@ -140,7 +140,9 @@ TEST(event_completions_text_and_errors)
 TEST(request_body_chat_and_completions)
 {
     struct buf err = {0};
-    char *body = openai_request_body(API_CHAT, "m", "hi", 128, NULL, &err);
+    struct openai_body *chat = openai_body_new(API_CHAT, "m", NULL, &err);
+    CHECK(chat != NULL);
+    char *body = openai_body_render(chat, "hi", 128);
     cJSON *doc = cJSON_Parse(body);
     CHECK_EQ_STR(cJSON_GetObjectItem(doc, "model")->valuestring, "m");
     CHECK_EQ_INT(cJSON_GetObjectItem(doc, "max_completion_tokens")->valueint, 128);
@@ -154,9 +156,20 @@ TEST(request_body_chat_and_completions)
     CHECK_EQ_STR(cJSON_GetObjectItem(msg, "content")->valuestring, "hi");
     cJSON_Delete(doc);
     free(body);
+    /* The template is reused: the next request carries only its own values. */
+    body = openai_body_render(chat, "a longer prompt than before", 7);
+    doc = cJSON_Parse(body);
+    msg = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "messages"), 0);
+    CHECK_EQ_STR(cJSON_GetObjectItem(msg, "content")->valuestring, "a longer prompt than before");
+    CHECK_EQ_INT(cJSON_GetObjectItem(doc, "max_completion_tokens")->valueint, 7);
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "messages")), 1);
+    cJSON_Delete(doc);
+    free(body);
+    openai_body_free(chat);
 
-    body = openai_request_body(API_COMPLETIONS, "m", "hi", 16,
-                               "{\"temperature\":0,\"ignore_eos\":false}", &err);
+    struct openai_body *completions =
+        openai_body_new(API_COMPLETIONS, "m", "{\"temperature\":0,\"ignore_eos\":false}", &err);
+    body = openai_body_render(completions, "hi", 16);
     doc = cJSON_Parse(body);
     CHECK_EQ_INT(cJSON_GetObjectItem(doc, "max_tokens")->valueint, 16);
     CHECK_EQ_STR(cJSON_GetObjectItem(doc, "prompt")->valuestring, "hi");
@@ -164,8 +177,18 @@ TEST(request_body_chat_and_completions)
     CHECK(cJSON_GetObjectItem(doc, "temperature") != NULL);
     cJSON_Delete(doc);
     free(body);
+    openai_body_free(completions);
 
-    CHECK(openai_request_body(API_CHAT, "m", "hi", 1, "[1,2]", &err) == NULL);
+    /* An extra field that replaces the output length is sent as the spec says. */
+    struct openai_body *fixed = openai_body_new(API_COMPLETIONS, "m", "{\"max_tokens\":3}", &err);
+    body = openai_body_render(fixed, "hi", 16);
+    doc = cJSON_Parse(body);
+    CHECK_EQ_INT(cJSON_GetObjectItem(doc, "max_tokens")->valueint, 3);
+    cJSON_Delete(doc);
+    free(body);
+    openai_body_free(fixed);
+
+    CHECK(openai_body_new(API_CHAT, "m", "[1,2]", &err) == NULL);
     CHECK_CONTAINS(err.data, "JSON object");
     buf_free(&err);
 }
