@@ -116,13 +116,11 @@ static char *read_api_key(const struct spec *spec, struct buf *err)
         return xstrdup(v);
     }
     struct buf key = {0};
-    if (!read_file(spec->api_key_file, &key)) {
+    if (!read_trimmed_file(spec->api_key_file, &key)) {
         buf_printf(err, "cannot read the API key file %s: %s", spec->api_key_file, strerror(errno));
         buf_free(&key);
         return NULL;
     }
-    while (key.len && (key.data[key.len - 1] == '\n' || key.data[key.len - 1] == '\r'))
-        key.data[--key.len] = '\0';
     return buf_steal(&key);
 }
 

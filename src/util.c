@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -156,6 +157,23 @@ bool read_file(const char *path, struct buf *out)
     }
     out->data[out->len] = '\0';
     close(fd);
+    return true;
+}
+
+bool read_trimmed_file(const char *path, struct buf *out)
+{
+    size_t base = out->len;
+    if (!read_file(path, out))
+        return false;
+    size_t start = base;
+    while (start < out->len && isspace((unsigned char)out->data[start]))
+        start++;
+    size_t end = out->len;
+    while (end > start && isspace((unsigned char)out->data[end - 1]))
+        end--;
+    memmove(out->data + base, out->data + start, end - start);
+    out->len = base + (end - start);
+    out->data[out->len] = '\0';
     return true;
 }
 

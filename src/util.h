@@ -41,6 +41,9 @@ char *buf_steal(struct buf *b);
 
 /* Reads a whole file. Returns false and sets errno on failure. */
 bool read_file(const char *path, struct buf *out);
+/* Reads a file holding one value (a token, a key) without the white space
+ * around it: files end in a newline, and editors add more. */
+bool read_trimmed_file(const char *path, struct buf *out);
 
 /* CLOCK_MONOTONIC in nanoseconds: every interval we measure uses this. */
 int64_t now_ns(void);

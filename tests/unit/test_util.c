@@ -1,4 +1,6 @@
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 #include "util.h"
@@ -78,4 +80,21 @@ TEST(monotonic_clock_moves_forward)
     int64_t b = now_ns();
     CHECK(b >= a);
     CHECK(wall_ns() > 1600000000LL * NS_PER_SEC); /* after 2020 */
+}
+
+TEST(read_trimmed_file_drops_surrounding_white_space)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/token", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    fputs("  \tsecret value\r\n\n", f);
+    fclose(f);
+    struct buf b = {0};
+    buf_puts(&b, "Bearer ");
+    CHECK(read_trimmed_file(path, &b));
+    CHECK_EQ_STR(b.data, "Bearer secret value");
+    CHECK_EQ_INT(b.len, strlen("Bearer secret value"));
+    buf_free(&b);
+    CHECK(!read_trimmed_file("/nonexistent/token", &b));
+    buf_free(&b);
 }
