@@ -262,12 +262,19 @@ static int count_tokens(void *ctx, unsigned worker, const char *text, size_t len
 
 /* --- signals and progress ------------------------------------------------ */
 
-static bool block_signals(struct session *s)
+/* The signals that stop a run: Ctrl-C, and a pod being deleted. */
+static sigset_t stop_signals(void)
 {
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    return signals;
+}
+
+static bool block_signals(struct session *s)
+{
+    sigset_t signals = stop_signals();
     /* Blocked before any engine thread exists, so every thread inherits
      * the mask and only the signalfd sees them. */
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
@@ -294,10 +301,7 @@ static void arm_second_signal(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
+    sigset_t signals = stop_signals();
     pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
 }
 
