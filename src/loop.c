@@ -301,11 +301,6 @@ void loop_stop(struct loop *loop)
     loop->stopped = true;
 }
 
-bool loop_stopped(const struct loop *loop)
-{
-    return loop->stopped;
-}
-
 int64_t loop_woke_ns(const struct loop *loop)
 {
     return loop->woke_ns;

@@ -57,6 +57,5 @@ void loop_stop(struct loop *loop);
  * by then, so this stamps data arrival more closely than a clock read in
  * the (later) callback. */
 int64_t loop_woke_ns(const struct loop *loop);
-bool loop_stopped(const struct loop *loop);
 
 #endif

@@ -19,7 +19,9 @@ const char *version_target(void)
 #endif
 }
 
-void version_describe(struct buf *out)
+/* The versions of the five libraries inside the binary and curl's TLS
+ * backend, one "name version" line each. */
+static void version_describe(struct buf *out)
 {
     const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
     char mbedtls[32];

@@ -4,15 +4,9 @@
 #ifndef LLMSWEEP_VERSION_H
 #define LLMSWEEP_VERSION_H
 
-#include "util.h"
-
 extern const char llmsweep_git_revision[];
 
 /* "x86_64-linux-musl" and the like: what the binary was compiled for. */
 const char *version_target(void);
-
-/* The versions of the five libraries inside the binary and curl's TLS
- * backend, one "name version" line each (as `llmsweep version` prints). */
-void version_describe(struct buf *out);
 
 #endif
