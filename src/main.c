@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "util.h"
 #include "version.h"
 
 static const struct cli_command *const commands[] = {

@@ -7,6 +7,7 @@
 #include <yaml.h>
 
 #include "cli.h"
+#include "util.h"
 
 const char *version_target(void)
 {
