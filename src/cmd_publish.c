@@ -129,12 +129,6 @@ static int load_spec(const char *arg, struct spec *spec)
     return rc;
 }
 
-static const char *json_str(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 struct publish_job {
     struct registry_client *client;
     const char *model_name, *version_name;
@@ -150,7 +144,7 @@ struct publish_job {
 static bool verify(const struct publish_job *job, const cJSON *version, struct buf *why)
 {
     if (job->set_description) {
-        const char *d = json_str(version, "description");
+        const char *d = registry_string(version, "description");
         const char *first = d ? strstr(d, job->block) : NULL;
         if (!first) {
             buf_puts(why, "the description does not hold our block");
@@ -192,7 +186,7 @@ static int publish_once(const struct publish_job *job, bool last_try)
         cli_error("%s", err.data);
         goto done;
     }
-    const char *id = json_str(version, "id");
+    const char *id = registry_string(version, "id");
     if (!id) {
         cli_error("the registry's model version has no \"id\"");
         goto done;
@@ -202,7 +196,7 @@ static int publish_once(const struct publish_job *job, bool last_try)
     cJSON *body = cJSON_CreateObject();
     bool changed = false;
     if (job->set_description) {
-        const char *old = json_str(version, "description");
+        const char *old = registry_string(version, "description");
         char *text =
             publish_merge_description(old, job->plan->key, job->block, job->keep_blocks, &rep);
         changed |= !old || strcmp(old, text) != 0;
