@@ -578,34 +578,27 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
             reply->status = resp.status;
             if (c->verbose)
                 cli_info("< HTTP %ld, %zu bytes", resp.status, resp.body.len);
-            if (resp.status >= 200 && resp.status < 300) {
+            bool success = resp.status >= 200 && resp.status < 300;
+            if (success)
                 reply->json = resp.body.len ? cJSON_ParseWithLength(resp.body.data, resp.body.len)
                                             : cJSON_CreateObject();
-                if (reply->json) {
-                    ok = true;
-                } else {
-                    char text[600];
-                    registry_error_text(resp.status, resp.content_type.data,
-                                        resp.body.data ? resp.body.data : "", resp.body.len, text,
-                                        sizeof text);
-                    snprintf(reply->message, sizeof reply->message,
-                             "%s %s: the answer is not JSON (%s): is %s the registry's REST "
-                             "API and not a web page?",
-                             method, path, text, c->api_base);
-                }
-            } else {
+            ok = reply->json != NULL;
+            if (!ok) {
                 char text[600];
                 registry_error_text(resp.status, resp.content_type.data,
                                     resp.body.data ? resp.body.data : "", resp.body.len, text,
                                     sizeof text);
-                if (resp.status == 401 || resp.status == 403) {
-                    char advice[sizeof reply->message];
-                    auth_advice(c, resp.status, text, token.data, advice, sizeof advice);
-                    snprintf(reply->message, sizeof reply->message, "%s", advice);
-                } else {
+                if (success)
+                    snprintf(reply->message, sizeof reply->message,
+                             "%s %s: the answer is not JSON (%s): is %s the registry's REST "
+                             "API and not a web page?",
+                             method, path, text, c->api_base);
+                else if (resp.status == 401 || resp.status == 403)
+                    auth_advice(c, resp.status, text, token.data, reply->message,
+                                sizeof reply->message);
+                else
                     snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path,
                              text);
-                }
                 retry = registry_status_is_retryable(resp.status);
             }
         }
