@@ -211,6 +211,9 @@ void spec_render_plan(const struct spec *spec, struct buf *out);
 double spec_level_seconds(const struct spec *spec);
 size_t spec_level_count(const struct spec *spec);
 double spec_total_seconds(const struct spec *spec);
+/* Warm-up and cool-down in seconds (a fraction taken of load.duration). */
+double spec_warmup_seconds(const struct spec *spec);
+double spec_cooldown_seconds(const struct spec *spec);
 /* Seconds as a spec writes them: "90s", "2m", "1h", "2.5s"; longer
  * odd values as "8m 20s". */
 void spec_format_duration(struct buf *out, double seconds);

@@ -1200,9 +1200,7 @@ static bool check_whole(struct loader *L)
                    s->workload.shared_prefix_tokens, s->workload.prompt_tokens.mean);
         return false;
     }
-    double d = s->load.duration_s;
-    double warm = s->load.warmup_is_fraction ? s->load.warmup * d : s->load.warmup;
-    double cool = s->load.cooldown_is_fraction ? s->load.cooldown * d : s->load.cooldown;
+    double d = s->load.duration_s, warm = spec_warmup_seconds(s), cool = spec_cooldown_seconds(s);
     if (warm + cool >= d) {
         const char *path = value_of(L, "load.warmup")->present ? "load.warmup" : "load.cooldown";
         fail_field(L, path,
