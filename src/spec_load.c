@@ -780,10 +780,8 @@ static bool check_endpoint(struct loader *L, const struct field *f, const struct
 static bool check_env_name(struct loader *L, const struct field *f, const struct value *v,
                            const char *name)
 {
-    bool valid = isalpha((unsigned char)*name) || *name == '_';
-    for (const char *p = name; valid && *p; p++)
-        valid = isalnum((unsigned char)*p) || *p == '_';
-    if (!valid) {
+    size_t len = env_name_length(name);
+    if (!len || name[len]) {
         fail(L, f, v, NONE, "'%.60s' is not an environment variable name (such as OPENAI_API_KEY)",
              name);
         return false;

@@ -509,6 +509,7 @@ TEST(spec_cross_field_conflicts)
     CHECK_FAILS(BASE "api_key_env: LLMSWEEP_KEY_VAR\napi_key_file: /k\n",
                 "api_key_file: give api_key_env or api_key_file, not both");
     CHECK_FAILS(BASE "api_key_env: not-a-name\n", "is not an environment variable name");
+    CHECK_FAILS(BASE "api_key_env: 9LIVES\n", "is not an environment variable name");
     CHECK_FAILS(BASE "workload: {prompt_tokens: 100, prompt_tokens_min: 200}\n",
                 "workload.prompt_tokens_min: 200 is above the mean");
     CHECK_FAILS(BASE "workload: {output_tokens: 100, output_tokens_max: 50}\n",
