@@ -70,13 +70,11 @@ static int resolve_pricing(const struct cli_args *args, const struct results *r,
         .instance_type = r->instance.type,
         .gpu_count = r->instance.gpu_count,
         .hourly_usd = r->instance.hourly_usd,
-        .source = "the results file",
     };
     if (spec && (spec->instance.type || spec->instance.hourly_usd > 0)) {
         p->instance_type = spec->instance.type;
         p->gpu_count = spec->instance.gpu_count;
         p->hourly_usd = spec->instance.hourly_usd;
-        p->source = "the spec";
     }
     const char *type = cli_get(args, "instance-type");
     if (type) {
@@ -84,14 +82,12 @@ static int resolve_pricing(const struct cli_args *args, const struct results *r,
             return cli_usage_error(args->command, "--instance-type must not be empty");
         p->instance_type = type;
         p->hourly_usd = 0;
-        p->source = "the options";
         struct buf err = {0};
         struct price_table *table = price_table_embedded(&err);
         const struct instance_price *known = table ? price_table_find(table, type) : NULL;
         if (known) {
             p->hourly_usd = known->hourly_usd;
             p->gpu_count = known->gpu_count;
-            p->source = "the price table";
         } else if (!cli_get(args, "hourly-usd")) {
             const char *near = table ? price_table_closest(table, type) : NULL;
             cli_warn("instance type '%s' is not in the price table%s%s%s: pass --hourly-usd", type,
@@ -109,7 +105,6 @@ static int resolve_pricing(const struct cli_args *args, const struct results *r,
             return EXIT_USAGE;
         if (!(p->hourly_usd > 0))
             return cli_usage_error(args->command, "--hourly-usd must be more than 0");
-        p->source = "the options";
     }
     return -1;
 }

@@ -57,7 +57,7 @@ static void make_sweep(struct fixture *f)
     };
 }
 
-static const struct publish_pricing g6 = {"g6.4xlarge", 1, 1.3232, "test"};
+static const struct publish_pricing g6 = {"g6.4xlarge", 1, 1.3232};
 
 /* ---- level selection ------------------------------------------------------ */
 
@@ -550,7 +550,7 @@ TEST(publish_reads_back_what_outputs_write)
     struct publish_plan want, got;
     CHECK(publish_plan_make(&f.r, "all", &g6, &want, &err));
     struct publish_pricing from_file = {loaded.instance.type, loaded.instance.gpu_count,
-                                        loaded.instance.hourly_usd, "file"};
+                                        loaded.instance.hourly_usd};
     CHECK(publish_plan_make(&loaded, "all", &from_file, &got, &err));
     CHECK_EQ_STR(got.key, "run-42");
     CHECK_EQ_STR(got.date, "2026-11-28T05:39:12Z");
