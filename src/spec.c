@@ -327,13 +327,13 @@ static void render_instance(const struct spec *spec, struct buf *out)
     }
     buf_printf(out, "%s, %d x %s", spec->instance.type ? spec->instance.type : "(unnamed)",
                spec->instance.gpu_count, spec->instance.gpu_type ? spec->instance.gpu_type : "GPU");
-    buf_printf(out, ", $%g per hour (%s", spec->instance.hourly_usd,
-               value_source_name(spec->instance.price_from));
     const struct spec_origin *o = spec_origin_of(spec, "instance.hourly_usd");
+    enum value_source price_from = o ? o->from : FROM_DEFAULT;
+    buf_printf(out, ", $%g per hour (%s", spec->instance.hourly_usd, value_source_name(price_from));
     if (o && o->where)
         buf_printf(out, " %s", o->where);
     buf_puts(out, ")\n");
-    if (spec->instance.price_from == FROM_TABLE) {
+    if (price_from == FROM_TABLE) {
         struct buf err = {0};
         struct price_table *t = price_table_embedded(&err);
         if (t) {

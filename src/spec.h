@@ -96,7 +96,6 @@ struct spec {
         int gpu_count;     /* > 0 */
         char *gpu_type;    /* "NVIDIA L4", or NULL */
         double hourly_usd; /* 0: unknown (no cost figures) */
-        enum value_source price_from, gpu_count_from;
     } instance;
 
     struct {

@@ -1186,8 +1186,6 @@ static bool check_whole(struct loader *L)
                    near ? "'?)" : "");
         return false;
     }
-    s->instance.price_from = value_of(L, "instance.hourly_usd")->from;
-    s->instance.gpu_count_from = value_of(L, "instance.gpu_count")->from;
     if (!check_token_dist(L, "prompt_tokens", &s->workload.prompt_tokens) ||
         !check_token_dist(L, "output_tokens", &s->workload.output_tokens))
         return false;
