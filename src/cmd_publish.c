@@ -48,22 +48,16 @@ static const struct cli_option options[] = {
     {0},
 };
 
-enum mode_bits {
-    MODE_DESCRIPTION = 1,
-    MODE_PROPERTIES = 2
-};
-
-static bool parse_mode(const char *text, int *mode)
+/* --mode takes the names of the spec's registry.mode. */
+static bool parse_mode(const char *text, enum publish_mode *mode)
 {
-    if (!text || strcmp(text, "both") == 0)
-        *mode = MODE_DESCRIPTION | MODE_PROPERTIES;
-    else if (strcmp(text, "description") == 0)
-        *mode = MODE_DESCRIPTION;
-    else if (strcmp(text, "properties") == 0)
-        *mode = MODE_PROPERTIES;
-    else
-        return false;
-    return true;
+    for (enum publish_mode m = PUBLISH_DESCRIPTION; m <= PUBLISH_BOTH; m++) {
+        if (strcmp(text, publish_mode_name(m)) == 0) {
+            *mode = m;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* The instance and its price: the results file's own, then the spec's, then
@@ -76,13 +70,11 @@ static int resolve_pricing(const struct cli_args *args, const struct results *r,
         .instance_type = r->instance.type,
         .gpu_count = r->instance.gpu_count,
         .hourly_usd = r->instance.hourly_usd,
-        .source = "the results file",
     };
     if (spec && (spec->instance.type || spec->instance.hourly_usd > 0)) {
         p->instance_type = spec->instance.type;
         p->gpu_count = spec->instance.gpu_count;
         p->hourly_usd = spec->instance.hourly_usd;
-        p->source = "the spec";
     }
     const char *type = cli_get(args, "instance-type");
     if (type) {
@@ -90,14 +82,12 @@ static int resolve_pricing(const struct cli_args *args, const struct results *r,
             return cli_usage_error(args->command, "--instance-type must not be empty");
         p->instance_type = type;
         p->hourly_usd = 0;
-        p->source = "the options";
         struct buf err = {0};
         struct price_table *table = price_table_embedded(&err);
         const struct instance_price *known = table ? price_table_find(table, type) : NULL;
         if (known) {
             p->hourly_usd = known->hourly_usd;
             p->gpu_count = known->gpu_count;
-            p->source = "the price table";
         } else if (!cli_get(args, "hourly-usd")) {
             const char *near = table ? price_table_closest(table, type) : NULL;
             cli_warn("instance type '%s' is not in the price table%s%s%s: pass --hourly-usd", type,
@@ -115,7 +105,6 @@ static int resolve_pricing(const struct cli_args *args, const struct results *r,
             return EXIT_USAGE;
         if (!(p->hourly_usd > 0))
             return cli_usage_error(args->command, "--hourly-usd must be more than 0");
-        p->source = "the options";
     }
     return -1;
 }
@@ -135,33 +124,36 @@ static int load_spec(const char *arg, struct spec *spec)
     return rc;
 }
 
-static const char *json_str(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
+struct publish_job {
+    struct registry_client *client;
+    const char *model_name, *version_name;
+    bool set_description, set_properties; /* from --mode */
+    int keep_blocks;
+    const struct publish_plan *plan;
+    const char *block;
+    const cJSON *ours;
+};
 
 /* What we wrote, as the registry now holds it. The PATCH answer echoes the
  * request, so this reads the version again. */
-static bool verify(const cJSON *version, int mode, const char *block, const cJSON *ours,
-                   struct buf *why)
+static bool verify(const struct publish_job *job, const cJSON *version, struct buf *why)
 {
-    if (mode & MODE_DESCRIPTION) {
-        const char *d = json_str(version, "description");
-        const char *first = d ? strstr(d, block) : NULL;
+    if (job->set_description) {
+        const char *d = registry_string(version, "description");
+        const char *first = d ? strstr(d, job->block) : NULL;
         if (!first) {
             buf_puts(why, "the description does not hold our block");
             return false;
         }
-        if (strstr(first + 1, block)) {
+        if (strstr(first + 1, job->block)) {
             buf_puts(why, "the description holds our block twice");
             return false;
         }
     }
-    if (mode & MODE_PROPERTIES) {
+    if (job->set_properties) {
         const cJSON *props = cJSON_GetObjectItemCaseSensitive(version, "customProperties");
         const cJSON *item;
-        cJSON_ArrayForEach(item, ours)
+        cJSON_ArrayForEach(item, job->ours)
         {
             const cJSON *got = cJSON_GetObjectItemCaseSensitive(props, item->string);
             if (!got || !cJSON_Compare(got, item, true)) {
@@ -173,15 +165,6 @@ static bool verify(const cJSON *version, int mode, const char *block, const cJSO
     }
     return true;
 }
-
-struct publish_job {
-    struct registry_client *client;
-    const char *model_name, *version_name;
-    int mode, keep_blocks;
-    const struct publish_plan *plan;
-    const char *block;
-    const cJSON *ours;
-};
 
 /* One read-merge-write cycle. Returns an exit code, or -1 to try again
  * (what we read back is not what we wrote: another writer raced us). */
@@ -198,7 +181,7 @@ static int publish_once(const struct publish_job *job, bool last_try)
         cli_error("%s", err.data);
         goto done;
     }
-    const char *id = json_str(version, "id");
+    const char *id = registry_string(version, "id");
     if (!id) {
         cli_error("the registry's model version has no \"id\"");
         goto done;
@@ -207,15 +190,15 @@ static int publish_once(const struct publish_job *job, bool last_try)
     struct publish_merge_report rep = {0};
     cJSON *body = cJSON_CreateObject();
     bool changed = false;
-    if (job->mode & MODE_DESCRIPTION) {
-        const char *old = json_str(version, "description");
+    if (job->set_description) {
+        const char *old = registry_string(version, "description");
         char *text =
             publish_merge_description(old, job->plan->key, job->block, job->keep_blocks, &rep);
         changed |= !old || strcmp(old, text) != 0;
         cJSON_AddStringToObject(body, "description", text);
         free(text);
     }
-    if (job->mode & MODE_PROPERTIES) {
+    if (job->set_properties) {
         const cJSON *existing = cJSON_GetObjectItemCaseSensitive(version, "customProperties");
         cJSON *merged = publish_merge_properties(existing, job->ours, &rep);
         changed |= !existing || !cJSON_Compare(existing, merged, true);
@@ -260,7 +243,7 @@ static int publish_once(const struct publish_job *job, bool last_try)
         goto done;
     }
     struct buf why = {0};
-    if (!verify(reply.json, job->mode, job->block, job->ours, &why)) {
+    if (!verify(job, reply.json, &why)) {
         if (last_try)
             cli_error("%s after publishing to %s: another writer changed it at the same time "
                       "(the registry has no ETag; last writer wins): publish again",
@@ -271,11 +254,11 @@ static int publish_once(const struct publish_job *job, bool last_try)
         rc = last_try ? EXIT_FAILED : -1;
     } else {
         struct buf what = {0};
-        if (job->mode & MODE_DESCRIPTION)
+        if (job->set_description)
             buf_printf(&what, "description block %s%s%s", rep.replaced ? "replaced" : "added",
                        rep.duplicates_removed ? " (a duplicate removed)" : "",
                        rep.pruned ? ", older blocks dropped" : "");
-        if (job->mode & MODE_PROPERTIES)
+        if (job->set_properties)
             buf_printf(&what, "%s%d properties set, %d others kept, %d stale removed",
                        what.len ? "; " : "", rep.set, rep.kept, rep.removed);
         cli_info("published run %s (%s) to %s: %s", job->plan->key,
@@ -310,7 +293,7 @@ static int run_publish(const struct cli_args *args)
     const char *token_env = cli_get(args, "token-env");
     const char *ca_files[MAX_CA_FILES + 1];
     size_t n_ca = cli_get_all(args, "ca-file", ca_files, MAX_CA_FILES);
-    int mode = MODE_DESCRIPTION | MODE_PROPERTIES;
+    enum publish_mode mode = spec ? spec->registry.mode : PUBLISH_BOTH;
     if (spec) {
         url = url ? url : spec->registry.url;
         model = model ? model : spec->registry.model;
@@ -319,9 +302,6 @@ static int run_publish(const struct cli_args *args)
             token_file = spec->registry.token_file;
         if (spec->registry.ca_file && n_ca < MAX_CA_FILES)
             ca_files[n_ca++] = spec->registry.ca_file;
-        mode = spec->registry.mode == PUBLISH_DESCRIPTION  ? MODE_DESCRIPTION
-               : spec->registry.mode == PUBLISH_PROPERTIES ? MODE_PROPERTIES
-                                                           : mode;
     }
     int rc = EXIT_USAGE;
     if (!url || !model || !version) {
@@ -423,7 +403,8 @@ static int run_publish(const struct cli_args *args)
         .client = &client,
         .model_name = model,
         .version_name = version,
-        .mode = mode,
+        .set_description = mode != PUBLISH_PROPERTIES,
+        .set_properties = mode != PUBLISH_DESCRIPTION,
         .keep_blocks = (int)keep,
         .plan = &plan,
         .block = block.data,

@@ -7,8 +7,7 @@
 
 #include "util.h"
 
-/* Length of the NAME at `s` (0 if it does not start one). */
-static size_t name_length(const char *s)
+size_t env_name_length(const char *s)
 {
     if (!isalpha((unsigned char)*s) && *s != '_')
         return 0;
@@ -35,7 +34,7 @@ enum env_status env_expand(const char *text, char **out, char **name_out)
             continue;
         }
         const char *name = p + 2;
-        size_t len = name_length(name);
+        size_t len = env_name_length(name);
         const char *fallback = NULL, *close = name + len;
         if (len && strncmp(close, ":-", 2) == 0) {
             fallback = close + 2;

@@ -10,6 +10,8 @@
 #ifndef LLMSWEEP_ENVEXPAND_H
 #define LLMSWEEP_ENVEXPAND_H
 
+#include <stddef.h>
+
 enum env_status {
     ENV_OK,
     ENV_UNSET,  /* *name_out is the variable's name (owned) */
@@ -18,5 +20,8 @@ enum env_status {
 
 /* On ENV_OK *out is the expanded text (owned); otherwise *out is NULL. */
 enum env_status env_expand(const char *text, char **out, char **name_out);
+
+/* Length of the NAME at the start of `s` (0 if none starts there). */
+size_t env_name_length(const char *s);
 
 #endif

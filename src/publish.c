@@ -223,28 +223,20 @@ bool publish_plan_make(const struct results *r, const char *level_arg,
             }
         }
     }
-    size_t def = default_level(all, r->n_levels);
-    if (!level_arg || strcmp(level_arg, "all") == 0) {
-        plan->all = level_arg != NULL;
-        if (plan->all) {
-            plan->levels = all;
-            plan->n_levels = r->n_levels;
-            plan->primary = def;
-        } else {
-            plan->levels = xmalloc(sizeof *plan->levels);
-            plan->levels[0] = all[def];
-            plan->n_levels = 1;
-            free(all);
-        }
+    size_t chosen = default_level(all, r->n_levels);
+    plan->all = level_arg && strcmp(level_arg, "all") == 0;
+    if (level_arg && !plan->all && !level_by_arg(all, r->n_levels, level_arg, &chosen)) {
+        buf_printf(err, "no level '%s' in the results file; it has: ", level_arg);
+        list_levels(all, r->n_levels, err);
+        buf_puts(err, " (use a label, a target concurrency or rate, or 'all')");
+        free(all);
+        return false;
+    }
+    if (plan->all) {
+        plan->levels = all;
+        plan->n_levels = r->n_levels;
+        plan->primary = chosen;
     } else {
-        size_t chosen;
-        if (!level_by_arg(all, r->n_levels, level_arg, &chosen)) {
-            buf_printf(err, "no level '%s' in the results file; it has: ", level_arg);
-            list_levels(all, r->n_levels, err);
-            buf_puts(err, " (use a label, a target concurrency or rate, or 'all')");
-            free(all);
-            return false;
-        }
         plan->levels = xmalloc(sizeof *plan->levels);
         plan->levels[0] = all[chosen];
         plan->n_levels = 1;
@@ -339,6 +331,19 @@ static void put_cost(struct buf *out, const struct publish_level *pl)
     buf_puts(out, " output");
 }
 
+/* TTFT, ITL and latency, each "NAME<colon>VALUES", separated by `sep`: one
+ * level's block gives each a line, --level all puts a level on one line. */
+static void put_latencies(struct buf *out, const struct publish_level *pl, const char *colon,
+                          const char *sep)
+{
+    buf_printf(out, "TTFT p50/p90/p99%s", colon);
+    put_triple(out, pl->ttft_ms, 3, 1, "ms");
+    buf_printf(out, "%sITL p50/p90/p99%s", sep, colon);
+    put_triple(out, pl->itl_ms, 3, 2, "ms");
+    buf_printf(out, "%slatency p50/p90%s", sep, colon);
+    put_triple(out, pl->latency_s, 2, 3, "s");
+}
+
 static void put_requests(struct buf *out, const struct publish_level *pl)
 {
     buf_printf(out, "%lld requests, %lld errored, %lld incomplete", (long long)pl->successful,
@@ -376,12 +381,8 @@ void publish_render_block(const struct publish_plan *plan, struct buf *out)
         put_num(out, pl->throughput_output, 1);
         buf_puts(out, " output tokens/s, ");
         put_num(out, pl->requests_per_second, 2);
-        buf_puts(out, " requests/s\n- TTFT p50/p90/p99: ");
-        put_triple(out, pl->ttft_ms, 3, 1, "ms");
-        buf_puts(out, "\n- ITL p50/p90/p99: ");
-        put_triple(out, pl->itl_ms, 3, 2, "ms");
-        buf_puts(out, "\n- latency p50/p90: ");
-        put_triple(out, pl->latency_s, 2, 3, "s");
+        buf_puts(out, " requests/s\n- ");
+        put_latencies(out, pl, ": ", "\n- ");
         buf_puts(out, "\n- cost per 1K tokens: ");
         put_cost(out, pl);
         buf_puts(out, "\n");
@@ -394,12 +395,8 @@ void publish_render_block(const struct publish_plan *plan, struct buf *out)
             put_num(out, pl->throughput_total, 1);
             buf_puts(out, " tokens/s, ");
             put_num(out, pl->throughput_output, 1);
-            buf_puts(out, " output tokens/s; TTFT p50/p90/p99 ");
-            put_triple(out, pl->ttft_ms, 3, 1, "ms");
-            buf_puts(out, "; ITL p50/p90/p99 ");
-            put_triple(out, pl->itl_ms, 3, 2, "ms");
-            buf_puts(out, "; latency p50/p90 ");
-            put_triple(out, pl->latency_s, 2, 3, "s");
+            buf_puts(out, " output tokens/s; ");
+            put_latencies(out, pl, " ", "; ");
             buf_puts(out, "; per 1K tokens ");
             put_cost(out, pl);
             buf_puts(out, "; ");
@@ -449,20 +446,17 @@ cJSON *publish_value_string(const char *s)
     return o;
 }
 
-static void put_double_prop(cJSON *map, const char *prefix, const char *name, double v)
+static void put_prop(cJSON *map, const char *prefix, const char *name, cJSON *value)
 {
-    if (!isfinite(v))
-        return; /* absent from the file: no key rather than a made-up zero */
     char key[128];
     snprintf(key, sizeof key, "%s%s", prefix, name);
-    cJSON_AddItemToObject(map, key, publish_value_double(rounded(v)));
+    cJSON_AddItemToObject(map, key, value);
 }
 
-static void put_int_prop(cJSON *map, const char *prefix, const char *name, int64_t v)
+static void put_double_prop(cJSON *map, const char *prefix, const char *name, double v)
 {
-    char key[128];
-    snprintf(key, sizeof key, "%s%s", prefix, name);
-    cJSON_AddItemToObject(map, key, publish_value_int(v));
+    if (isfinite(v)) /* absent from the file: no key rather than a made-up zero */
+        put_prop(map, prefix, name, publish_value_double(rounded(v)));
 }
 
 static void put_level_props(cJSON *map, const char *prefix, const struct publish_level *pl)
@@ -483,9 +477,9 @@ static void put_level_props(cJSON *map, const char *prefix, const struct publish
     }
     put_double_prop(map, prefix, "cost_per_1k", pl->cost_per_1k_total);
     put_double_prop(map, prefix, "cost_per_1k_output", pl->cost_per_1k_output);
-    put_int_prop(map, prefix, "requests_successful", pl->successful);
-    put_int_prop(map, prefix, "requests_errored", pl->errored);
-    put_int_prop(map, prefix, "requests_incomplete", pl->incomplete);
+    put_prop(map, prefix, "requests_successful", publish_value_int(pl->successful));
+    put_prop(map, prefix, "requests_errored", publish_value_int(pl->errored));
+    put_prop(map, prefix, "requests_incomplete", publish_value_int(pl->incomplete));
 }
 
 cJSON *publish_render_properties(const struct publish_plan *plan)

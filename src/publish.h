@@ -67,7 +67,6 @@ struct publish_pricing {
     const char *instance_type; /* NULL: unknown */
     int gpu_count;             /* 0: unknown */
     double hourly_usd;         /* 0: unknown, no cost figures */
-    const char *source;        /* "--hourly-usd", "spec x", "results file", for messages */
 };
 
 enum {

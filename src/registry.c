@@ -578,34 +578,27 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
             reply->status = resp.status;
             if (c->verbose)
                 cli_info("< HTTP %ld, %zu bytes", resp.status, resp.body.len);
-            if (resp.status >= 200 && resp.status < 300) {
+            bool success = resp.status >= 200 && resp.status < 300;
+            if (success)
                 reply->json = resp.body.len ? cJSON_ParseWithLength(resp.body.data, resp.body.len)
                                             : cJSON_CreateObject();
-                if (reply->json) {
-                    ok = true;
-                } else {
-                    char text[600];
-                    registry_error_text(resp.status, resp.content_type.data,
-                                        resp.body.data ? resp.body.data : "", resp.body.len, text,
-                                        sizeof text);
-                    snprintf(reply->message, sizeof reply->message,
-                             "%s %s: the answer is not JSON (%s): is %s the registry's REST "
-                             "API and not a web page?",
-                             method, path, text, c->api_base);
-                }
-            } else {
+            ok = reply->json != NULL;
+            if (!ok) {
                 char text[600];
                 registry_error_text(resp.status, resp.content_type.data,
                                     resp.body.data ? resp.body.data : "", resp.body.len, text,
                                     sizeof text);
-                if (resp.status == 401 || resp.status == 403) {
-                    char advice[sizeof reply->message];
-                    auth_advice(c, resp.status, text, token.data, advice, sizeof advice);
-                    snprintf(reply->message, sizeof reply->message, "%s", advice);
-                } else {
+                if (success)
+                    snprintf(reply->message, sizeof reply->message,
+                             "%s %s: the answer is not JSON (%s): is %s the registry's REST "
+                             "API and not a web page?",
+                             method, path, text, c->api_base);
+                else if (resp.status == 401 || resp.status == 403)
+                    auth_advice(c, resp.status, text, token.data, reply->message,
+                                sizeof reply->message);
+                else
                     snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path,
                              text);
-                }
                 retry = registry_status_is_retryable(resp.status);
             }
         }
@@ -684,9 +677,9 @@ size_t registry_close_names(const char *want, const char *const *names, size_t n
     return k;
 }
 
-static const char *json_string(const cJSON *obj, const char *key)
+const char *registry_string(const cJSON *object, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(object, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -738,7 +731,7 @@ static enum registry_lookup scan_list(struct registry_client *c, const char *lis
         const cJSON *item;
         cJSON_ArrayForEach(item, items)
         {
-            const char *n = json_string(item, "name");
+            const char *n = registry_string(item, "name");
             if (!n)
                 continue;
             if (strcmp(n, name) == 0) {
@@ -748,7 +741,7 @@ static enum registry_lookup scan_list(struct registry_client *c, const char *lis
             }
             name_list_add(seen, n);
         }
-        const char *next = json_string(reply.json, "nextPageToken");
+        const char *next = registry_string(reply.json, "nextPageToken");
         bool last = result == REGISTRY_FOUND || !next || !next[0] || !cJSON_IsArray(items) ||
                     cJSON_GetArraySize(items) == 0 || strcmp(next, token) == 0;
         if (!last) {
@@ -795,8 +788,8 @@ static enum registry_lookup find_by_name(struct registry_client *c, const char *
     struct registry_reply reply;
     char *variant = NULL;
     if (registry_call(c, "GET", query_path, NULL, &reply)) {
-        const char *got = json_string(reply.json, "name");
-        const char *parent = json_string(reply.json, "registeredModelId");
+        const char *got = registry_string(reply.json, "name");
+        const char *parent = registry_string(reply.json, "registeredModelId");
         bool same_parent = !parent_id || !parent || strcmp(parent, parent_id) == 0;
         if (got && strcmp(got, name) == 0 && same_parent) {
             *out = reply.json;
@@ -837,8 +830,8 @@ enum registry_lookup registry_find_model(struct registry_client *c, const char *
 enum registry_lookup registry_find_version(struct registry_client *c, const cJSON *model,
                                            const char *name, cJSON **out, struct buf *err)
 {
-    const char *id = json_string(model, "id");
-    const char *model_name = json_string(model, "name");
+    const char *id = registry_string(model, "id");
+    const char *model_name = registry_string(model, "name");
     if (!id) {
         buf_puts(err, "the registered model has no \"id\" in the registry's answer");
         return REGISTRY_FAILED;

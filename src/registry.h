@@ -123,6 +123,9 @@ enum registry_lookup {
     REGISTRY_FAILED, /* err says why (unreachable, 401, ...) */
 };
 
+/* The string member `key` of an object the registry answered, or NULL. */
+const char *registry_string(const cJSON *object, const char *key);
+
 /* Finds the registered model named exactly `name`; *out is a copy of its
  * JSON object (free with cJSON_Delete). */
 enum registry_lookup registry_find_model(struct registry_client *c, const char *name, cJSON **out,

@@ -199,6 +199,16 @@ double spec_total_seconds(const struct spec *spec)
     return spec_level_seconds(spec) * (double)spec_level_count(spec);
 }
 
+double spec_warmup_seconds(const struct spec *spec)
+{
+    return spec->load.warmup * (spec->load.warmup_is_fraction ? spec->load.duration_s : 1);
+}
+
+double spec_cooldown_seconds(const struct spec *spec)
+{
+    return spec->load.cooldown * (spec->load.cooldown_is_fraction ? spec->load.duration_s : 1);
+}
+
 void spec_format_duration(struct buf *out, double s)
 {
     if (s < 60 || floor(s) != s || s > 1e12) {
@@ -238,9 +248,7 @@ static void render_fields(const struct spec *spec, struct buf *out)
 
 static void render_window(const struct spec *spec, struct buf *out)
 {
-    double d = spec->load.duration_s;
-    double warm = spec->load.warmup_is_fraction ? spec->load.warmup * d : spec->load.warmup;
-    double cool = spec->load.cooldown_is_fraction ? spec->load.cooldown * d : spec->load.cooldown;
+    double warm = spec_warmup_seconds(spec), cool = spec_cooldown_seconds(spec);
     if (warm <= 0 && cool <= 0) {
         buf_puts(out, "all of it measured");
         return;
@@ -258,6 +266,20 @@ static void render_window(const struct spec *spec, struct buf *out)
     buf_puts(out, " not measured");
 }
 
+/* One level as `validate` lists it; x is its levels[] entry. */
+static void describe_level(enum load_profile p, double x, char *what, size_t n)
+{
+    if (load_profile_is_open_loop(p))
+        snprintf(what, n, "%g requests/s (%s arrivals)", x,
+                 p == PROFILE_POISSON ? "Poisson" : "evenly spaced");
+    else if (p == PROFILE_THROUGHPUT && x > 0)
+        snprintf(what, n, "throughput, at most %g in flight", x);
+    else if (p == PROFILE_THROUGHPUT)
+        snprintf(what, n, "throughput (engine's in-flight cap)");
+    else
+        snprintf(what, n, "concurrency %g", x);
+}
+
 static void render_levels(const struct spec *spec, struct buf *out)
 {
     enum load_profile p = spec->load.profile;
@@ -268,11 +290,9 @@ static void render_levels(const struct spec *spec, struct buf *out)
     render_window(spec, out);
     buf_puts(out, ")\n");
     if (p == PROFILE_SWEEP) {
-        char cap[64];
-        if (spec->load.n_levels)
-            snprintf(cap, sizeof cap, "throughput, at most %g in flight", spec->load.levels[0]);
-        else
-            snprintf(cap, sizeof cap, "throughput (engine's in-flight cap)");
+        char cap[80];
+        describe_level(PROFILE_THROUGHPUT, spec->load.n_levels ? spec->load.levels[0] : 0, cap,
+                       sizeof cap);
         buf_printf(out, "  level 1      %-44s %s\n", "synchronous (one request at a time)",
                    each.data);
         buf_printf(out, "  level 2      %-44s %s\n", cap, each.data);
@@ -282,17 +302,8 @@ static void render_levels(const struct spec *spec, struct buf *out)
                    spec_level_count(spec), spec->load.sweep_rates, each.data);
     } else {
         for (size_t i = 0; i < spec->load.n_levels; i++) {
-            double x = spec->load.levels[i];
             char what[80];
-            if (load_profile_is_open_loop(p))
-                snprintf(what, sizeof what, "%g requests/s (%s arrivals)", x,
-                         p == PROFILE_POISSON ? "Poisson" : "evenly spaced");
-            else if (p == PROFILE_THROUGHPUT && x > 0)
-                snprintf(what, sizeof what, "throughput, at most %g in flight", x);
-            else if (p == PROFILE_THROUGHPUT)
-                snprintf(what, sizeof what, "throughput (engine's in-flight cap)");
-            else
-                snprintf(what, sizeof what, "concurrency %g", x);
+            describe_level(p, spec->load.levels[i], what, sizeof what);
             buf_printf(out, "  level %-6zu %-44s %s\n", i + 1, what, each.data);
         }
     }
@@ -316,13 +327,13 @@ static void render_instance(const struct spec *spec, struct buf *out)
     }
     buf_printf(out, "%s, %d x %s", spec->instance.type ? spec->instance.type : "(unnamed)",
                spec->instance.gpu_count, spec->instance.gpu_type ? spec->instance.gpu_type : "GPU");
-    buf_printf(out, ", $%g per hour (%s", spec->instance.hourly_usd,
-               value_source_name(spec->instance.price_from));
     const struct spec_origin *o = spec_origin_of(spec, "instance.hourly_usd");
+    enum value_source price_from = o ? o->from : FROM_DEFAULT;
+    buf_printf(out, ", $%g per hour (%s", spec->instance.hourly_usd, value_source_name(price_from));
     if (o && o->where)
         buf_printf(out, " %s", o->where);
     buf_puts(out, ")\n");
-    if (spec->instance.price_from == FROM_TABLE) {
+    if (price_from == FROM_TABLE) {
         struct buf err = {0};
         struct price_table *t = price_table_embedded(&err);
         if (t) {

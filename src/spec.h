@@ -96,7 +96,6 @@ struct spec {
         int gpu_count;     /* > 0 */
         char *gpu_type;    /* "NVIDIA L4", or NULL */
         double hourly_usd; /* 0: unknown (no cost figures) */
-        enum value_source price_from, gpu_count_from;
     } instance;
 
     struct {
@@ -211,6 +210,9 @@ void spec_render_plan(const struct spec *spec, struct buf *out);
 double spec_level_seconds(const struct spec *spec);
 size_t spec_level_count(const struct spec *spec);
 double spec_total_seconds(const struct spec *spec);
+/* Warm-up and cool-down in seconds (a fraction taken of load.duration). */
+double spec_warmup_seconds(const struct spec *spec);
+double spec_cooldown_seconds(const struct spec *spec);
 /* Seconds as a spec writes them: "90s", "2m", "1h", "2.5s"; longer
  * odd values as "8m 20s". */
 void spec_format_duration(struct buf *out, double seconds);

@@ -780,10 +780,8 @@ static bool check_endpoint(struct loader *L, const struct field *f, const struct
 static bool check_env_name(struct loader *L, const struct field *f, const struct value *v,
                            const char *name)
 {
-    bool valid = isalpha((unsigned char)*name) || *name == '_';
-    for (const char *p = name; valid && *p; p++)
-        valid = isalnum((unsigned char)*p) || *p == '_';
-    if (!valid) {
+    size_t len = env_name_length(name);
+    if (!len || name[len]) {
         fail(L, f, v, NONE, "'%.60s' is not an environment variable name (such as OPENAI_API_KEY)",
              name);
         return false;
@@ -1188,8 +1186,6 @@ static bool check_whole(struct loader *L)
                    near ? "'?)" : "");
         return false;
     }
-    s->instance.price_from = value_of(L, "instance.hourly_usd")->from;
-    s->instance.gpu_count_from = value_of(L, "instance.gpu_count")->from;
     if (!check_token_dist(L, "prompt_tokens", &s->workload.prompt_tokens) ||
         !check_token_dist(L, "output_tokens", &s->workload.output_tokens))
         return false;
@@ -1200,9 +1196,7 @@ static bool check_whole(struct loader *L)
                    s->workload.shared_prefix_tokens, s->workload.prompt_tokens.mean);
         return false;
     }
-    double d = s->load.duration_s;
-    double warm = s->load.warmup_is_fraction ? s->load.warmup * d : s->load.warmup;
-    double cool = s->load.cooldown_is_fraction ? s->load.cooldown * d : s->load.cooldown;
+    double d = s->load.duration_s, warm = spec_warmup_seconds(s), cool = spec_cooldown_seconds(s);
     if (warm + cool >= d) {
         const char *path = value_of(L, "load.warmup")->present ? "load.warmup" : "load.cooldown";
         fail_field(L, path,

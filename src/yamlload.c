@@ -75,6 +75,13 @@ static const char *scalar_text(const struct walker *w)
     return (const char *)w->event.data.scalar.value;
 }
 
+/* YAML's spellings of null (besides the empty scalar). */
+static bool is_null_word(const char *value)
+{
+    return strcmp(value, "~") == 0 || strcmp(value, "null") == 0 || strcmp(value, "Null") == 0 ||
+           strcmp(value, "NULL") == 0;
+}
+
 /* Mirrors libcyaml's rule for which scalars load as a NULL pointer. */
 static bool scalar_is_null(const cyaml_schema_value_t *schema, const char *value)
 {
@@ -82,8 +89,7 @@ static bool scalar_is_null(const cyaml_schema_value_t *schema, const char *value
         return true;
     if ((schema->flags & CYAML_FLAG_POINTER_NULL_STR) != CYAML_FLAG_POINTER_NULL_STR)
         return false;
-    return strcmp(value, "~") == 0 || strcmp(value, "null") == 0 || strcmp(value, "Null") == 0 ||
-           strcmp(value, "NULL") == 0;
+    return is_null_word(value);
 }
 
 static void record_position(struct walker *w, const yaml_mark_t *mark, bool null)
@@ -163,8 +169,7 @@ static cJSON *scalar_to_json(const yaml_event_t *event)
     const char *v = (const char *)event->data.scalar.value;
     if (event->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return cJSON_CreateString(v);
-    if (!*v || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
-        strcmp(v, "NULL") == 0)
+    if (!*v || is_null_word(v))
         return cJSON_CreateNull();
     if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 || strcmp(v, "TRUE") == 0)
         return cJSON_CreateTrue();

@@ -33,7 +33,7 @@ import ssl
 import threading
 import urllib.parse
 
-API = "/api/model_registry/v1alpha3"
+from registry_lib import API
 
 ROUTER_502 = (b"<html><head><title>Application is not available</title></head><body>"
               b"<h1>Application is not available</h1><p>The application is currently not "

@@ -54,3 +54,12 @@ TEST(envexpand_errors)
         CHECK(out == NULL && name == NULL);
     }
 }
+
+TEST(envexpand_name_length)
+{
+    CHECK_EQ_INT(env_name_length("OPENAI_API_KEY"), 14);
+    CHECK_EQ_INT(env_name_length("_x9-rest"), 3);
+    CHECK_EQ_INT(env_name_length("9LIVES"), 0);
+    CHECK_EQ_INT(env_name_length("-A"), 0);
+    CHECK_EQ_INT(env_name_length(""), 0);
+}

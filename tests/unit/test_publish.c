@@ -57,7 +57,7 @@ static void make_sweep(struct fixture *f)
     };
 }
 
-static const struct publish_pricing g6 = {"g6.4xlarge", 1, 1.3232, "test"};
+static const struct publish_pricing g6 = {"g6.4xlarge", 1, 1.3232};
 
 /* ---- level selection ------------------------------------------------------ */
 
@@ -332,6 +332,26 @@ TEST(publish_block_has_every_seed_figure)
     buf_free(&err);
 }
 
+TEST(publish_block_of_all_levels_has_one_line_each)
+{
+    struct fixture f;
+    make_sweep(&f);
+    struct publish_plan plan;
+    struct buf err = {0}, block = {0};
+    CHECK(publish_plan_make(&f.r, "all", &g6, &plan, &err));
+    publish_render_block(&plan, &block);
+    CHECK_CONTAINS(block.data,
+                   "\n- concurrency 5 (mean 4.60): 1200.0 tokens/s, 800.0 output tokens/s; "
+                   "TTFT p50/p90/p99 105.0 / 155.0 / 205.0 ms; ITL p50/p90/p99 10.00 / 12.00 / "
+                   "15.00 ms; latency p50/p90 4.125 / 4.500 s; per 1K tokens $0.0003063 total, "
+                   "$0.0004594 output; 100 requests, 2 errored, 1 incomplete\n- concurrency 10 "
+                   "(mean 9.70): ");
+    CHECK_CONTAINS(block.data, "\n- rate 2.5/s (constant) (mean 6.20): 900.0 tokens/s");
+    publish_plan_free(&plan);
+    buf_free(&block);
+    buf_free(&err);
+}
+
 TEST(publish_block_key_is_sanitized)
 {
     struct buf k = {0};
@@ -530,7 +550,7 @@ TEST(publish_reads_back_what_outputs_write)
     struct publish_plan want, got;
     CHECK(publish_plan_make(&f.r, "all", &g6, &want, &err));
     struct publish_pricing from_file = {loaded.instance.type, loaded.instance.gpu_count,
-                                        loaded.instance.hourly_usd, "file"};
+                                        loaded.instance.hourly_usd};
     CHECK(publish_plan_make(&loaded, "all", &from_file, &got, &err));
     CHECK_EQ_STR(got.key, "run-42");
     CHECK_EQ_STR(got.date, "2026-11-28T05:39:12Z");

@@ -76,7 +76,7 @@ TEST(spec_mistral_quantized_matches_the_deployment)
     CHECK_EQ_INT(s.instance.gpu_count, 1);
     CHECK_EQ_STR(s.instance.gpu_type, "NVIDIA L4");
     CHECK_NEAR(s.instance.hourly_usd, 1.3232, 1e-9);
-    CHECK_EQ_INT(s.instance.price_from, FROM_TABLE);
+    CHECK_EQ_INT(origin(&s, "instance.hourly_usd")->from, FROM_TABLE);
     CHECK_EQ_INT(s.load.n_levels, 4);
     const double want[] = {1, 5, 10, 25};
     for (size_t i = 0; i < 4 && i < s.load.n_levels; i++)
@@ -210,9 +210,9 @@ TEST(spec_full_example_round_trip)
     CHECK_EQ_STR(s.api_key_env, "LLMSWEEP_TEST_TOKEN_VAR");
     CHECK_EQ_STR(s.tokenizer.revision, "abc123");
     CHECK_NEAR(s.instance.hourly_usd, 3.5, 0);
-    CHECK_EQ_INT(s.instance.price_from, FROM_SPEC);
+    CHECK_EQ_INT(origin(&s, "instance.hourly_usd")->from, FROM_SPEC);
     CHECK_EQ_INT(s.instance.gpu_count, 4); /* still from the table */
-    CHECK_EQ_INT(s.instance.gpu_count_from, FROM_TABLE);
+    CHECK_EQ_INT(origin(&s, "instance.gpu_count")->from, FROM_TABLE);
     CHECK_EQ_INT(s.workload.prompt_tokens.stdev, 100);
     CHECK_EQ_INT(s.workload.prompt_tokens.max, 1200);
     CHECK_EQ_INT(s.workload.shared_prefix_tokens, 100);
@@ -509,6 +509,7 @@ TEST(spec_cross_field_conflicts)
     CHECK_FAILS(BASE "api_key_env: LLMSWEEP_KEY_VAR\napi_key_file: /k\n",
                 "api_key_file: give api_key_env or api_key_file, not both");
     CHECK_FAILS(BASE "api_key_env: not-a-name\n", "is not an environment variable name");
+    CHECK_FAILS(BASE "api_key_env: 9LIVES\n", "is not an environment variable name");
     CHECK_FAILS(BASE "workload: {prompt_tokens: 100, prompt_tokens_min: 200}\n",
                 "workload.prompt_tokens_min: 200 is above the mean");
     CHECK_FAILS(BASE "workload: {output_tokens: 100, output_tokens_max: 50}\n",
