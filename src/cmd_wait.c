@@ -21,16 +21,6 @@ static const struct cli_option options[] = {
     {0},
 };
 
-static void sleep_seconds(double seconds)
-{
-    if (seconds <= 0)
-        return;
-    struct timespec ts = {.tv_sec = (time_t)seconds,
-                          .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static int run_wait(const struct cli_args *args)
 {
     double interval = WAITFILE_DEFAULT_INTERVAL_S, timeout = WAITFILE_DEFAULT_TIMEOUT_S;

@@ -114,22 +114,11 @@ static uint64_t drain_fd(int fd)
     return value;
 }
 
-/* xorshift64*: the arrival process needs speed and a seed, not crypto. */
-static double uniform01(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0; /* 2^53 */
-}
-
 static int64_t next_gap_ns(struct worker *w)
 {
     double mean_gap_s = 1.0 / w->rate;
     if (w->plan->profile == PROFILE_POISSON)
-        return (int64_t)(-log(1.0 - uniform01(&w->rng)) * mean_gap_s * NS_PER_SEC);
+        return (int64_t)(-log(1.0 - random_uniform(&w->rng)) * mean_gap_s * NS_PER_SEC);
     return (int64_t)(mean_gap_s * NS_PER_SEC);
 }
 

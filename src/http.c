@@ -26,6 +26,12 @@ struct http_ca_bundle {
     struct buf sources; /* ", "-separated, for messages */
 };
 
+const char *http_serviceaccount_dir(void)
+{
+    const char *dir = getenv("LLMSWEEP_SERVICEACCOUNT_DIR");
+    return dir && *dir ? dir : HTTP_SERVICEACCOUNT_DIR;
+}
+
 static bool file_exists(const char *path)
 {
     return access(path, R_OK) == 0;
@@ -85,9 +91,7 @@ struct http_ca_bundle *http_ca_bundle_load(const char *const *ca_files, size_t n
         }
     }
 
-    const char *sa_dir = getenv("LLMSWEEP_SERVICEACCOUNT_DIR");
-    if (!sa_dir || !*sa_dir)
-        sa_dir = HTTP_SERVICEACCOUNT_DIR;
+    const char *sa_dir = http_serviceaccount_dir();
     static const char *const sa_files[] = {"ca.crt", "service-ca.crt"};
     for (size_t i = 0; i < ARRAY_LEN(sa_files); i++) {
         char *path = xasprintf("%s/%s", sa_dir, sa_files[i]);

@@ -27,6 +27,7 @@
 /* Where the pod's ServiceAccount files live; $LLMSWEEP_SERVICEACCOUNT_DIR
  * overrides it (tests emulate a pod with it). */
 #define HTTP_SERVICEACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+const char *http_serviceaccount_dir(void);
 
 struct http_ca_bundle; /* opaque: the parsed trust chain */
 

@@ -2,11 +2,6 @@
 
 #include <stdlib.h>
 
-static double resolve_window(double value, bool is_fraction, double duration_s)
-{
-    return is_fraction ? value * duration_s : value;
-}
-
 struct level_plan plan_level(const struct spec *spec, enum load_profile profile, double target)
 {
     double duration = spec->load.duration_s;
@@ -15,9 +10,8 @@ struct level_plan plan_level(const struct spec *spec, enum load_profile profile,
         .target = target,
         .duration_s = duration,
         .max_requests = spec->load.max_requests,
-        .warmup_s = resolve_window(spec->load.warmup, spec->load.warmup_is_fraction, duration),
-        .cooldown_s =
-            resolve_window(spec->load.cooldown, spec->load.cooldown_is_fraction, duration),
+        .warmup_s = spec_warmup_seconds(spec),
+        .cooldown_s = spec_cooldown_seconds(spec),
         .max_error_rate = spec->load.max_error_rate,
         .max_in_flight = PLAN_DEFAULT_MAX_IN_FLIGHT,
         .request_timeout_s = spec->load.request_timeout_s,

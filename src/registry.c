@@ -95,24 +95,6 @@ bool registry_failure_is_retryable(enum http_error_class cls)
     }
 }
 
-static double next_random(struct registry_client *c)
-{
-    uint64_t x = c->jitter_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    c->jitter_state = x;
-    return (double)(x >> 11) / 9007199254740992.0; /* 2^53 */
-}
-
-static void pause_seconds(double seconds)
-{
-    struct timespec ts = {.tv_sec = (time_t)seconds,
-                          .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* ---- error bodies --------------------------------------------------------- */
 
 static const char *reason_phrase(long status)
@@ -225,12 +207,6 @@ void registry_error_text(long status, const char *content_type, const char *body
 }
 
 /* ---- tokens --------------------------------------------------------------- */
-
-static const char *serviceaccount_dir(void)
-{
-    const char *dir = getenv("LLMSWEEP_SERVICEACCOUNT_DIR");
-    return dir && *dir ? dir : HTTP_SERVICEACCOUNT_DIR;
-}
 
 /* Reads the token now (it may have rotated since the last request). */
 static bool read_token(const struct registry_client *c, struct buf *token, struct buf *err)
@@ -451,7 +427,7 @@ bool registry_open(struct registry_client *c, const struct registry_options *o, 
         c->token_source = REGISTRY_TOKEN_ENV;
         c->token_origin = xstrdup(REGISTRY_TOKEN_VARIABLE);
     } else {
-        char *path = xasprintf("%s/token", serviceaccount_dir());
+        char *path = xasprintf("%s/token", http_serviceaccount_dir());
         if (access(path, R_OK) == 0 && (!c->plain_http || c->loopback)) {
             c->token_source = REGISTRY_TOKEN_SERVICEACCOUNT;
             c->token_origin = path;
@@ -606,10 +582,11 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
         if (ok || !retry)
             break;
         if (attempt + 1 < attempts) {
-            double delay = registry_backoff_delay(&c->retry, attempt, next_random(c));
+            double delay =
+                registry_backoff_delay(&c->retry, attempt, random_uniform(&c->jitter_state));
             cli_warn("%s; retrying in %.1fs (retry %d of %d)", reply->message, delay, attempt + 1,
                      c->retry.retries);
-            pause_seconds(delay);
+            sleep_seconds(delay);
         } else if (c->retry.retries > 0) {
             size_t used = strlen(reply->message);
             snprintf(reply->message + used, sizeof reply->message - used,

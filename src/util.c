@@ -177,6 +177,26 @@ bool read_trimmed_file(const char *path, struct buf *out)
     return true;
 }
 
+void sleep_seconds(double seconds)
+{
+    if (seconds <= 0)
+        return;
+    struct timespec ts = {.tv_sec = (time_t)seconds,
+                          .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+double random_uniform(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0; /* 2^53 */
+}
+
 int64_t now_ns(void)
 {
     struct timespec ts;

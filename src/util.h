@@ -45,6 +45,13 @@ bool read_file(const char *path, struct buf *out);
  * around it: files end in a newline, and editors add more. */
 bool read_trimmed_file(const char *path, struct buf *out);
 
+/* Sleeps that long, through signal interruptions; nothing for <= 0. */
+void sleep_seconds(double seconds);
+
+/* A fast seeded generator (xorshift64*) for schedules and jitter, not for
+ * secrets: uniform in [0, 1). *state must not be 0. */
+double random_uniform(uint64_t *state);
+
 /* CLOCK_MONOTONIC in nanoseconds: every interval we measure uses this. */
 int64_t now_ns(void);
 /* CLOCK_REALTIME in nanoseconds: labels only, never intervals. */
