@@ -69,8 +69,7 @@ struct conn {
     size_t out_off;
     unsigned watching;
     struct loop_timer *timer;
-    struct stream *stream;     /* the request being answered, if a generation one */
-    bool responding;           /* a response is under way: later requests wait */
+    struct stream *stream;     /* a generation request under way: later requests wait */
     bool keep_alive;           /* false: close once the current response is written */
     bool tls_read_wants_write; /* a TLS read (the handshake) waits for the socket to drain */
     bool continue_sent;
@@ -245,11 +244,11 @@ static void conn_pump(struct conn *conn)
             break; /* the socket is full: LOOP_WRITE brings us back */
         if (conn->stream && conn->stream->finishing)
             stream_end(conn, OUTCOME_COMPLETED); /* the last byte is out: see mockserver.h */
-        if (!conn->keep_alive && !conn->responding) {
+        if (!conn->keep_alive && !conn->stream) {
             conn_close(conn, false, OUTCOME_ABORTED);
             break;
         }
-        if (conn->responding || !conn_next_request(conn))
+        if (conn->stream || !conn_next_request(conn))
             break;
     }
     if (!conn->dead)
@@ -367,7 +366,6 @@ static void stream_end(struct conn *conn, enum outcome why)
     buf_free(&s->text);
     free(s);
     conn->stream = NULL;
-    conn->responding = false;
 }
 
 /* Frames one event into the output: one HTTP chunk each, as uvicorn does. */
@@ -612,7 +610,6 @@ static void start_generation(struct conn *conn, const struct httpreq *req, enum 
     uint64_t hi = mock_rng_next(&srv->id_rng), lo = mock_rng_next(&srv->id_rng);
     mock_event_head_init(&s->head, api, hi, lo, wall_ns() / NS_PER_SEC, srv->cfg.model);
     conn->stream = s;
-    conn->responding = true;
     s->seq = ++srv->generation_requests;
     count(&srv->c.requests, 1);
     uint64_t active =
