@@ -45,7 +45,6 @@ struct counters {
 /* One accepted generation request, from body parsed to last byte written. */
 struct stream {
     struct mock_request req;
-    uint64_t seq;
     enum mock_fault fault;
     uint64_t fault_at; /* content events before the fault acts */
     int64_t fault_delay_ns;
@@ -56,7 +55,6 @@ struct stream {
     struct mock_event_head head;
     struct buf text; /* non-streaming: the text so far */
     bool finishing;  /* the last bytes are queued: done when they are written */
-    bool stalled;
 };
 
 struct conn {
@@ -448,9 +446,7 @@ static void whole_response(struct conn *conn)
     if (s->fault == MOCK_FAULT_RESET_MID) {
         conn_write_out(conn);
         conn_close(conn, true, OUTCOME_FAULTED);
-    } else if (s->fault == MOCK_FAULT_STALL) {
-        s->stalled = true;
-    } else {
+    } else if (s->fault != MOCK_FAULT_STALL) { /* a stall sends the head only */
         buf_append(&conn->out, body.data, len);
         count(&conn->srv->c.events_sent, 1);
         s->finishing = true;
@@ -474,7 +470,7 @@ static void token_due(struct conn *conn)
     if (s->req.stream && s->sent == s->fault_at) {
         switch (s->fault) {
         case MOCK_FAULT_RESET_MID: conn_close(conn, true, OUTCOME_FAULTED); return;
-        case MOCK_FAULT_STALL: s->stalled = true; return;
+        case MOCK_FAULT_STALL: return; /* no next token, ever */
         case MOCK_FAULT_CUT: put_stream_end(conn); return;
         default: break;
         }
@@ -483,10 +479,12 @@ static void token_due(struct conn *conn)
         stream_token(conn, now);
     } else {
         buf_append(&s->text, mock_token_text(s->sent), MOCK_TOKEN_BYTES);
-        if (++s->sent == s->n_tokens)
+        if (++s->sent == s->n_tokens) {
             whole_response(conn);
+            return; /* written, reset or stalled: no next token */
+        }
     }
-    if (conn->dead || s->finishing || s->stalled)
+    if (s->finishing)
         return;
     /* Planned from the previous due time, so timer latency does not add up;
      * a server that fell behind sends the next token at once, no burst. */
@@ -514,10 +512,8 @@ static void stream_begin(struct conn *conn)
     if (s->req.stream) {
         struct head_opts o = {"text/event-stream; charset=utf-8", -1, s->chunked, s->stamp, NULL};
         put_head(conn, 200, &o);
-        if (s->fault == MOCK_FAULT_STALL && s->fault_at == 0) {
-            s->stalled = true;
-            return;
-        }
+        if (s->fault == MOCK_FAULT_STALL && s->fault_at == 0)
+            return; /* headers, then silence: no token is ever planned */
     }
     int64_t ttft = mock_ttft_ns(&srv->cfg.latency, s->req.prompt_tokens,
                                 load(&srv->c.current_streams), &srv->latency_rng);
@@ -574,8 +570,8 @@ static void respond_fault_status(struct conn *conn, enum mock_fault kind)
 
 static void pick_fault(struct mock_server *srv, struct stream *s)
 {
-    const struct mock_fault_rule *rule =
-        mock_faults_pick(&srv->cfg.faults, s->seq, s->req.stream, &srv->fault_rng);
+    const struct mock_fault_rule *rule = mock_faults_pick(
+        &srv->cfg.faults, ++srv->generation_requests, s->req.stream, &srv->fault_rng);
     s->fault_at = UINT64_MAX;
     if (!rule)
         return;
@@ -610,7 +606,6 @@ static void start_generation(struct conn *conn, const struct httpreq *req, enum 
     uint64_t hi = mock_rng_next(&srv->id_rng), lo = mock_rng_next(&srv->id_rng);
     mock_event_head_init(&s->head, api, hi, lo, wall_ns() / NS_PER_SEC, srv->cfg.model);
     conn->stream = s;
-    s->seq = ++srv->generation_requests;
     count(&srv->c.requests, 1);
     uint64_t active =
         atomic_fetch_add_explicit(&srv->c.current_streams, 1, memory_order_relaxed) + 1;
