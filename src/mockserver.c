@@ -53,8 +53,7 @@ struct stream {
     bool stamp, chunked;
     int64_t due_ns; /* when the next token was planned */
     struct mock_event_head head;
-    struct buf text; /* non-streaming: the text so far */
-    bool finishing;  /* the last bytes are queued: done when they are written */
+    bool finishing; /* the last bytes are queued: done when they are written */
 };
 
 struct conn {
@@ -361,7 +360,6 @@ static void stream_end(struct conn *conn, enum outcome why)
         conn->timer = NULL;
     }
     mock_event_head_free(&s->head);
-    buf_free(&s->text);
     free(s);
     conn->stream = NULL;
 }
@@ -436,10 +434,12 @@ static void stream_token(struct conn *conn, int64_t now)
 static void whole_response(struct conn *conn)
 {
     struct stream *s = conn->stream;
-    struct buf body = {0};
+    struct buf text = {0}, body = {0};
+    for (uint64_t i = 0; i < s->n_tokens; i++)
+        buf_append(&text, mock_token_text(i), MOCK_TOKEN_BYTES);
     struct mock_usage usage = {s->req.prompt_tokens, s->n_tokens};
-    mock_response_body(&body, &s->head, s->text.data ? s->text.data : "", s->text.len,
-                       s->finish_reason, &usage);
+    mock_response_body(&body, &s->head, text.data, text.len, s->finish_reason, &usage);
+    buf_free(&text);
     size_t len = s->fault == MOCK_FAULT_BAD_JSON ? body.len / 2 : body.len;
     struct head_opts o = {"application/json", (int64_t)len, false, s->stamp, NULL};
     put_head(conn, 200, &o);
@@ -477,12 +477,9 @@ static void token_due(struct conn *conn)
     }
     if (s->req.stream) {
         stream_token(conn, now);
-    } else {
-        buf_append(&s->text, mock_token_text(s->sent), MOCK_TOKEN_BYTES);
-        if (++s->sent == s->n_tokens) {
-            whole_response(conn);
-            return; /* written, reset or stalled: no next token */
-        }
+    } else if (++s->sent == s->n_tokens) {
+        whole_response(conn);
+        return; /* written, reset or stalled: no next token */
     }
     if (s->finishing)
         return;
