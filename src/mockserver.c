@@ -601,7 +601,8 @@ static void start_generation(struct conn *conn, const struct httpreq *req, enum 
     s->chunked = req->minor_version == 1;
     s->n_tokens = output_length(&srv->cfg, &parsed, &s->finish_reason);
     uint64_t hi = mock_rng_next(&srv->id_rng), lo = mock_rng_next(&srv->id_rng);
-    mock_event_head_init(&s->head, api, hi, lo, wall_ns() / NS_PER_SEC, srv->cfg.model);
+    mock_event_head_init(&s->head, api, parsed.stream, hi, lo, wall_ns() / NS_PER_SEC,
+                         srv->cfg.model);
     conn->stream = s;
     count(&srv->c.requests, 1);
     uint64_t active =
