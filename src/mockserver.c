@@ -75,7 +75,7 @@ struct conn {
 
 struct mock_server {
     struct mock_config cfg;
-    char *host, *model, *tls_cert, *tls_key; /* owned copies behind cfg */
+    char *model; /* owned copy behind cfg.model */
     struct mock_served served;
     struct loop *loop;
     int listen_fd, stop_fd;
@@ -909,10 +909,7 @@ static void server_free(struct mock_server *srv)
     loop_destroy(srv->loop);
     mock_tls_destroy(srv->tls);
     buf_free(&srv->scratch);
-    free(srv->host);
     free(srv->model);
-    free(srv->tls_cert);
-    free(srv->tls_key);
     free(srv);
 }
 
@@ -929,10 +926,8 @@ struct mock_server *mock_server_start(const struct mock_config *cfg, struct buf 
     struct mock_server *srv = xcalloc(1, sizeof *srv);
     srv->listen_fd = srv->stop_fd = -1;
     srv->cfg = *cfg;
-    srv->cfg.host = srv->host = xstrdup(cfg->host);
     srv->cfg.model = srv->model = xstrdup(cfg->model);
-    srv->cfg.tls_cert = srv->tls_cert = cfg->tls_cert ? xstrdup(cfg->tls_cert) : NULL;
-    srv->cfg.tls_key = srv->tls_key = cfg->tls_key ? xstrdup(cfg->tls_key) : NULL;
+    srv->cfg.host = srv->cfg.tls_cert = srv->cfg.tls_key = NULL; /* read here only, from cfg */
     if (!srv->cfg.count_tokens)
         srv->cfg.count_tokens = mock_approx_tokens;
     srv->served = (struct mock_served){srv->cfg.model, srv->cfg.max_model_len,
