@@ -278,15 +278,19 @@ int mock_request_parse(enum mock_api api, const char *body, size_t len,
 
 /* --- events ------------------------------------------------------------- */
 
-void mock_event_head_init(struct mock_event_head *h, enum mock_api api, uint64_t id_bits_hi,
-                          uint64_t id_bits_lo, int64_t created, const char *model)
+void mock_event_head_init(struct mock_event_head *h, enum mock_api api, bool stream,
+                          uint64_t id_bits_hi, uint64_t id_bits_lo, int64_t created,
+                          const char *model)
 {
     *h = (struct mock_event_head){.api = api};
+    const char *object = api != MOCK_API_CHAT ? "text_completion"
+                         : stream             ? "chat.completion.chunk"
+                                              : "chat.completion";
     buf_printf(&h->text,
                "{\"id\":\"%s%016" PRIx64 "%016" PRIx64 "\",\"object\":\"%s\","
                "\"created\":%" PRId64 ",\"model\":",
-               api == MOCK_API_CHAT ? "chatcmpl-" : "cmpl-", id_bits_hi, id_bits_lo,
-               api == MOCK_API_CHAT ? "chat.completion.chunk" : "text_completion", created);
+               api == MOCK_API_CHAT ? "chatcmpl-" : "cmpl-", id_bits_hi, id_bits_lo, object,
+               created);
     json_append_string(&h->text, model, strlen(model));
 }
 
@@ -366,15 +370,7 @@ void mock_event_done(struct buf *out)
 void mock_response_body(struct buf *out, const struct mock_event_head *h, const char *text,
                         size_t text_len, const char *finish_reason, const struct mock_usage *usage)
 {
-    /* The head says "...chunk" for streams; a whole response is "chat.completion". */
-    const char *head = h->text.data;
-    const char *chunk = h->api == MOCK_API_CHAT ? strstr(head, ".chunk\"") : NULL;
-    if (chunk) {
-        buf_append(out, head, (size_t)(chunk - head));
-        buf_puts(out, chunk + 6);
-    } else {
-        buf_append(out, head, h->text.len);
-    }
+    buf_append(out, h->text.data, h->text.len);
     if (h->api == MOCK_API_CHAT) {
         buf_puts(out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
                       "\"reasoning_content\":null,\"content\":");

@@ -84,14 +84,16 @@ struct mock_usage {
     uint64_t prompt_tokens, completion_tokens;
 };
 
-/* What every event of one response starts with: id, object, created, model. */
+/* What every event of one response starts with (or a whole response, for
+ * `stream` false): id, object, created, model. */
 struct mock_event_head {
     enum mock_api api;
     struct buf text; /* {"id":"...","object":"...","created":N,"model":"..." */
 };
 
-void mock_event_head_init(struct mock_event_head *h, enum mock_api api, uint64_t id_bits_hi,
-                          uint64_t id_bits_lo, int64_t created, const char *model);
+void mock_event_head_init(struct mock_event_head *h, enum mock_api api, bool stream,
+                          uint64_t id_bits_hi, uint64_t id_bits_lo, int64_t created,
+                          const char *model);
 void mock_event_head_free(struct mock_event_head *h);
 
 /* Each appends one complete SSE event. usage NULL: no usage field. */
@@ -103,7 +105,7 @@ void mock_event_usage(struct buf *out, const struct mock_event_head *h,
                       const struct mock_usage *usage, int64_t stamp_ns);
 void mock_event_done(struct buf *out);
 
-/* A non-streaming response body with the whole text. */
+/* A non-streaming response body with the whole text (h made with stream false). */
 void mock_response_body(struct buf *out, const struct mock_event_head *h, const char *text,
                         size_t text_len, const char *finish_reason, const struct mock_usage *usage);
 

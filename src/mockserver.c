@@ -45,7 +45,6 @@ struct counters {
 /* One accepted generation request, from body parsed to last byte written. */
 struct stream {
     struct mock_request req;
-    uint64_t seq;
     enum mock_fault fault;
     uint64_t fault_at; /* content events before the fault acts */
     int64_t fault_delay_ns;
@@ -54,9 +53,7 @@ struct stream {
     bool stamp, chunked;
     int64_t due_ns; /* when the next token was planned */
     struct mock_event_head head;
-    struct buf text; /* non-streaming: the text so far */
-    bool finishing;  /* the last bytes are queued: done when they are written */
-    bool stalled;
+    bool finishing; /* the last bytes are queued: done when they are written */
 };
 
 struct conn {
@@ -69,8 +66,7 @@ struct conn {
     size_t out_off;
     unsigned watching;
     struct loop_timer *timer;
-    struct stream *stream;     /* the request being answered, if a generation one */
-    bool responding;           /* a response is under way: later requests wait */
+    struct stream *stream;     /* a generation request under way: later requests wait */
     bool keep_alive;           /* false: close once the current response is written */
     bool tls_read_wants_write; /* a TLS read (the handshake) waits for the socket to drain */
     bool continue_sent;
@@ -79,7 +75,7 @@ struct conn {
 
 struct mock_server {
     struct mock_config cfg;
-    char *host, *model, *tls_cert, *tls_key; /* owned copies behind cfg */
+    char *model; /* owned copy behind cfg.model */
     struct mock_served served;
     struct loop *loop;
     int listen_fd, stop_fd;
@@ -245,11 +241,11 @@ static void conn_pump(struct conn *conn)
             break; /* the socket is full: LOOP_WRITE brings us back */
         if (conn->stream && conn->stream->finishing)
             stream_end(conn, OUTCOME_COMPLETED); /* the last byte is out: see mockserver.h */
-        if (!conn->keep_alive && !conn->responding) {
+        if (!conn->keep_alive && !conn->stream) {
             conn_close(conn, false, OUTCOME_ABORTED);
             break;
         }
-        if (conn->responding || !conn_next_request(conn))
+        if (conn->stream || !conn_next_request(conn))
             break;
     }
     if (!conn->dead)
@@ -364,20 +360,25 @@ static void stream_end(struct conn *conn, enum outcome why)
         conn->timer = NULL;
     }
     mock_event_head_free(&s->head);
-    buf_free(&s->text);
     free(s);
     conn->stream = NULL;
-    conn->responding = false;
 }
 
 /* Frames one event into the output: one HTTP chunk each, as uvicorn does. */
 static void put_event(struct conn *conn, const char *data, size_t len)
 {
     if (conn->stream->chunked) {
-        char size[24];
-        int n = snprintf(size, sizeof size, "%zx\r\n", len);
-        buf_reserve(&conn->out, (size_t)n + len + 2);
-        buf_append(&conn->out, size, (size_t)n);
+        /* "%zx\r\n" by hand: snprintf took more time than building the event. */
+        char size[2 * sizeof len + 2];
+        size_t at = sizeof size;
+        size[--at] = '\n';
+        size[--at] = '\r';
+        size_t rest = len;
+        do
+            size[--at] = "0123456789abcdef"[rest & 15];
+        while (rest >>= 4);
+        buf_reserve(&conn->out, sizeof size - at + len + 2);
+        buf_append(&conn->out, size + at, sizeof size - at);
         buf_append(&conn->out, data, len);
         buf_append(&conn->out, "\r\n", 2);
     } else {
@@ -440,19 +441,19 @@ static void stream_token(struct conn *conn, int64_t now)
 static void whole_response(struct conn *conn)
 {
     struct stream *s = conn->stream;
-    struct buf body = {0};
+    struct buf text = {0}, body = {0};
+    for (uint64_t i = 0; i < s->n_tokens; i++)
+        buf_append(&text, mock_token_text(i), MOCK_TOKEN_BYTES);
     struct mock_usage usage = {s->req.prompt_tokens, s->n_tokens};
-    mock_response_body(&body, &s->head, s->text.data ? s->text.data : "", s->text.len,
-                       s->finish_reason, &usage);
+    mock_response_body(&body, &s->head, text.data, text.len, s->finish_reason, &usage);
+    buf_free(&text);
     size_t len = s->fault == MOCK_FAULT_BAD_JSON ? body.len / 2 : body.len;
     struct head_opts o = {"application/json", (int64_t)len, false, s->stamp, NULL};
     put_head(conn, 200, &o);
     if (s->fault == MOCK_FAULT_RESET_MID) {
         conn_write_out(conn);
         conn_close(conn, true, OUTCOME_FAULTED);
-    } else if (s->fault == MOCK_FAULT_STALL) {
-        s->stalled = true;
-    } else {
+    } else if (s->fault != MOCK_FAULT_STALL) { /* a stall sends the head only */
         buf_append(&conn->out, body.data, len);
         count(&conn->srv->c.events_sent, 1);
         s->finishing = true;
@@ -476,19 +477,18 @@ static void token_due(struct conn *conn)
     if (s->req.stream && s->sent == s->fault_at) {
         switch (s->fault) {
         case MOCK_FAULT_RESET_MID: conn_close(conn, true, OUTCOME_FAULTED); return;
-        case MOCK_FAULT_STALL: s->stalled = true; return;
+        case MOCK_FAULT_STALL: return; /* no next token, ever */
         case MOCK_FAULT_CUT: put_stream_end(conn); return;
         default: break;
         }
     }
     if (s->req.stream) {
         stream_token(conn, now);
-    } else {
-        buf_append(&s->text, mock_token_text(s->sent), MOCK_TOKEN_BYTES);
-        if (++s->sent == s->n_tokens)
-            whole_response(conn);
+    } else if (++s->sent == s->n_tokens) {
+        whole_response(conn);
+        return; /* written, reset or stalled: no next token */
     }
-    if (conn->dead || s->finishing || s->stalled)
+    if (s->finishing)
         return;
     /* Planned from the previous due time, so timer latency does not add up;
      * a server that fell behind sends the next token at once, no burst. */
@@ -516,10 +516,8 @@ static void stream_begin(struct conn *conn)
     if (s->req.stream) {
         struct head_opts o = {"text/event-stream; charset=utf-8", -1, s->chunked, s->stamp, NULL};
         put_head(conn, 200, &o);
-        if (s->fault == MOCK_FAULT_STALL && s->fault_at == 0) {
-            s->stalled = true;
-            return;
-        }
+        if (s->fault == MOCK_FAULT_STALL && s->fault_at == 0)
+            return; /* headers, then silence: no token is ever planned */
     }
     int64_t ttft = mock_ttft_ns(&srv->cfg.latency, s->req.prompt_tokens,
                                 load(&srv->c.current_streams), &srv->latency_rng);
@@ -576,8 +574,8 @@ static void respond_fault_status(struct conn *conn, enum mock_fault kind)
 
 static void pick_fault(struct mock_server *srv, struct stream *s)
 {
-    const struct mock_fault_rule *rule =
-        mock_faults_pick(&srv->cfg.faults, s->seq, s->req.stream, &srv->fault_rng);
+    const struct mock_fault_rule *rule = mock_faults_pick(
+        &srv->cfg.faults, ++srv->generation_requests, s->req.stream, &srv->fault_rng);
     s->fault_at = UINT64_MAX;
     if (!rule)
         return;
@@ -610,10 +608,9 @@ static void start_generation(struct conn *conn, const struct httpreq *req, enum 
     s->chunked = req->minor_version == 1;
     s->n_tokens = output_length(&srv->cfg, &parsed, &s->finish_reason);
     uint64_t hi = mock_rng_next(&srv->id_rng), lo = mock_rng_next(&srv->id_rng);
-    mock_event_head_init(&s->head, api, hi, lo, wall_ns() / NS_PER_SEC, srv->cfg.model);
+    mock_event_head_init(&s->head, api, parsed.stream, hi, lo, wall_ns() / NS_PER_SEC,
+                         srv->cfg.model);
     conn->stream = s;
-    conn->responding = true;
-    s->seq = ++srv->generation_requests;
     count(&srv->c.requests, 1);
     uint64_t active =
         atomic_fetch_add_explicit(&srv->c.current_streams, 1, memory_order_relaxed) + 1;
@@ -912,10 +909,7 @@ static void server_free(struct mock_server *srv)
     loop_destroy(srv->loop);
     mock_tls_destroy(srv->tls);
     buf_free(&srv->scratch);
-    free(srv->host);
     free(srv->model);
-    free(srv->tls_cert);
-    free(srv->tls_key);
     free(srv);
 }
 
@@ -932,10 +926,8 @@ struct mock_server *mock_server_start(const struct mock_config *cfg, struct buf 
     struct mock_server *srv = xcalloc(1, sizeof *srv);
     srv->listen_fd = srv->stop_fd = -1;
     srv->cfg = *cfg;
-    srv->cfg.host = srv->host = xstrdup(cfg->host);
     srv->cfg.model = srv->model = xstrdup(cfg->model);
-    srv->cfg.tls_cert = srv->tls_cert = cfg->tls_cert ? xstrdup(cfg->tls_cert) : NULL;
-    srv->cfg.tls_key = srv->tls_key = cfg->tls_key ? xstrdup(cfg->tls_key) : NULL;
+    srv->cfg.host = srv->cfg.tls_cert = srv->cfg.tls_key = NULL; /* read here only, from cfg */
     if (!srv->cfg.count_tokens)
         srv->cfg.count_tokens = mock_approx_tokens;
     srv->served = (struct mock_served){srv->cfg.model, srv->cfg.max_model_len,

@@ -79,7 +79,7 @@ struct mock_server;
 
 /* Binds, listens and starts serving on a thread of its own; returns once
  * the socket listens. NULL on failure with one line in err. The config is
- * copied (strings too). */
+ * copied (the model name too; the other strings are only read here). */
 struct mock_server *mock_server_start(const struct mock_config *cfg, struct buf *err);
 /* "http://127.0.0.1:PORT" (https:// with TLS; a wildcard host is shown as
  * the loopback address, so the URL can be connected to). */

@@ -133,7 +133,7 @@ static cJSON *event_json(const struct buf *ev, int *test_failures_)
 TEST(mock_wire_chat_events_have_vllm_fields)
 {
     struct mock_event_head h;
-    mock_event_head_init(&h, MOCK_API_CHAT, 0x1234, 0xabcd, 1700000000, "we\"ird");
+    mock_event_head_init(&h, MOCK_API_CHAT, true, 0x1234, 0xabcd, 1700000000, "we\"ird");
     struct buf ev = {0};
     struct mock_usage u = {10, 0};
     mock_event_role(&ev, &h, &u, 0);
@@ -187,7 +187,7 @@ TEST(mock_wire_chat_events_have_vllm_fields)
 TEST(mock_wire_completion_events_and_whole_responses)
 {
     struct mock_event_head h;
-    mock_event_head_init(&h, MOCK_API_COMPLETIONS, 1, 2, 5, "m1");
+    mock_event_head_init(&h, MOCK_API_COMPLETIONS, true, 1, 2, 5, "m1");
     struct buf ev = {0};
     mock_event_token(&ev, &h, mock_token_text(0), NULL, NULL, 0);
     cJSON *doc = event_json(&ev, test_failures_);
@@ -213,7 +213,7 @@ TEST(mock_wire_completion_events_and_whole_responses)
     cJSON_Delete(doc);
     mock_event_head_free(&h);
 
-    mock_event_head_init(&h, MOCK_API_CHAT, 1, 2, 5, "m1");
+    mock_event_head_init(&h, MOCK_API_CHAT, false, 1, 2, 5, "m1");
     buf_clear(&body);
     mock_response_body(&body, &h, "x\ny", 3, "length", &u);
     doc = cJSON_Parse(body.data);
