@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -328,16 +327,6 @@ static void on_progress(void *ctx, const struct level_plan *plan, const struct e
 {
     struct session *s = ctx;
     progress_update(&s->progress, plan, p);
-}
-
-static void raise_fd_limit(void)
-{
-    /* Thousands of streams need thousands of sockets. */
-    struct rlimit lim;
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &lim);
-    }
 }
 
 /* "20261128T051944Z-3f9a1c": sortable by time, unique per run. */

@@ -26,6 +26,30 @@ struct http_ca_bundle {
     struct buf sources; /* ", "-separated, for messages */
 };
 
+const char *http_reason_phrase(long status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return NULL;
+    }
+}
+
 const char *http_serviceaccount_dir(void)
 {
     const char *dir = getenv("LLMSWEEP_SERVICEACCOUNT_DIR");

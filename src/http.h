@@ -29,6 +29,9 @@
 #define HTTP_SERVICEACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 const char *http_serviceaccount_dir(void);
 
+/* "Not Found" for 404 and so on; NULL for a status it does not name. */
+const char *http_reason_phrase(long status);
+
 struct http_ca_bundle; /* opaque: the parsed trust chain */
 
 struct http_config {

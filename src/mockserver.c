@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http.h"
 #include "httpreq.h"
 #include "loop.h"
 #include "mock_tls.h"
@@ -266,22 +266,10 @@ static void on_conn_io(struct loop *loop, int fd, unsigned events, void *data)
 
 /* --- responses ----------------------------------------------------------- */
 
-static const char *reason_phrase(int status)
+static const char *reason_phrase(long status)
 {
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Content Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
-    }
+    const char *phrase = http_reason_phrase(status);
+    return phrase ? phrase : "Unknown";
 }
 
 struct head_opts {
@@ -870,16 +858,6 @@ static int listen_on(const char *host, unsigned port, unsigned *bound_port, int 
     *bound_port = ntohs(addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
                                                    : ((struct sockaddr_in *)&addr)->sin_port);
     return fd;
-}
-
-/* Thousands of streams need thousands of descriptors: lift the soft limit. */
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
 }
 
 void mock_config_defaults(struct mock_config *cfg)

@@ -99,21 +99,8 @@ bool registry_failure_is_retryable(enum http_error_class cls)
 
 static const char *reason_phrase(long status)
 {
-    switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
-    }
+    const char *phrase = http_reason_phrase(status);
+    return phrase ? phrase : "";
 }
 
 /* Copies text into out as one line: white space runs become one space,

@@ -45,6 +45,10 @@ bool read_file(const char *path, struct buf *out);
  * around it: files end in a newline, and editors add more. */
 bool read_trimmed_file(const char *path, struct buf *out);
 
+/* Thousands of streams need thousands of sockets: lifts the soft limit on
+ * open files to the hard one. */
+void raise_fd_limit(void);
+
 /* Sleeps that long, through signal interruptions; nothing for <= 0. */
 void sleep_seconds(double seconds);
 
