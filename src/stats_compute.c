@@ -2,7 +2,6 @@
  * metric is; this file gathers the samples and hands them to stats.c). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "stats.h"
 
@@ -430,17 +429,6 @@ static char *dup_or_null(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
-static char *iso8601_utc_ns(int64_t wall_ns)
-{
-    time_t t = (time_t)(wall_ns / NS_PER_SEC);
-    struct tm tm;
-    if (wall_ns <= 0 || !gmtime_r(&t, &tm))
-        return NULL;
-    char text[32];
-    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return xstrdup(text);
-}
-
 /* "server", "tokenizer", "mixed" (both) or "none" over the measured
  * records; records without counts (cancelled ones, mostly) do not make the
  * others "mixed". */
@@ -468,7 +456,7 @@ static void copy_labels(const struct run *run, struct results *out)
     out->format = xstrdup("llmsweep");
     out->generator_version = xstrdup(LLMSWEEP_VERSION);
     out->run_id = xstrdup(run->run_id);
-    out->started_at = iso8601_utc_ns(run->wall_start_ns);
+    out->started_at = run->wall_start_ns > 0 ? iso8601_utc(run->wall_start_ns / NS_PER_SEC) : NULL;
     out->interrupted = run->interrupted;
     out->tokenizer_source = dup_or_null(run->tokenizer_source);
     out->token_counts_from = token_counts_from(run);
