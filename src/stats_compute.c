@@ -466,7 +466,7 @@ static void copy_labels(const struct run *run, struct results *out)
     out->spec_name = dup_or_null(spec->name);
     out->model = dup_or_null(spec->model);
     out->endpoint = dup_or_null(spec->endpoint);
-    out->api = xstrdup(spec->api == API_CHAT ? "chat" : "completions");
+    out->api = xstrdup(api_kind_name(spec->api));
     out->profile = xstrdup(load_profile_name(spec->load.profile));
     out->instance.type = dup_or_null(spec->instance.type);
     out->instance.gpu_count = spec->instance.gpu_count;
