@@ -263,7 +263,7 @@ static void summarise_samples(struct samples sets[N_STATUS], bool window, double
     for (int st = 0; st < N_STATUS; st++)
         n[st] = sets[st].n;
     int only = only_status(n);
-    /* Several statuses: gather the total before the splits reorder their samples. */
+    /* Several statuses: gather the total before the splits overwrite their samples. */
     struct samples all = {0};
     for (size_t k = 0; only < 0 && k < N_STATUS; k++) {
         struct samples *s = &sets[total_order[k]];
