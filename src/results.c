@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *const percentile_keys[PERCENTILE_COUNT] = {
     "p001", "p01", "p05", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "p999",
@@ -31,6 +32,17 @@ const char *const metric_keys[METRIC_COUNT] = {
     [METRIC_SCHEDULED_LATENCY] = "request_scheduled_latency",
     [METRIC_SEND_LAG_MS] = "send_lag_ms",
 };
+
+char *iso8601_utc(int64_t epoch_seconds)
+{
+    time_t t = (time_t)epoch_seconds;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return NULL;
+    char text[32];
+    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return xstrdup(text);
+}
 
 void results_free(struct results *results)
 {

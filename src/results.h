@@ -139,4 +139,8 @@ bool results_load_text(const char *name, const char *text, size_t len, struct re
                        struct buf *err);
 void results_free(struct results *results);
 
+/* An epoch second as started_at writes it, "2026-11-28T05:19:44Z"; NULL
+ * when the calendar cannot hold it. */
+char *iso8601_utc(int64_t epoch_seconds);
+
 #endif

@@ -247,9 +247,9 @@ static void metadata_table(struct buf *out, const struct results *r)
     meta_row(out, "spec", r->spec_name);
     meta_row(out, "profile", r->profile);
     if (r->instance.type || r->instance.hourly_usd > 0) {
-        char *inst = xasprintf("%s%s%s%s", r->instance.type ? r->instance.type : "unknown",
+        char *inst = xasprintf("%s%s%s", r->instance.type ? r->instance.type : "unknown",
                                r->instance.gpu_type ? ", " : "",
-                               r->instance.gpu_type ? r->instance.gpu_type : "", "");
+                               r->instance.gpu_type ? r->instance.gpu_type : "");
         if (r->instance.gpu_count > 0) {
             char *with = xasprintf("%s x%d", inst, r->instance.gpu_count);
             free(inst);

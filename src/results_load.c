@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "record.h"
 
@@ -317,17 +316,6 @@ static bool read_level(struct loader *ld, const cJSON *bench, size_t index, bool
     return read_llmsweep_level(ld, get(bench, "llmsweep"), where, level);
 }
 
-static char *iso8601_utc(double epoch_seconds)
-{
-    time_t t = (time_t)epoch_seconds;
-    struct tm tm;
-    if (epoch_seconds <= 0 || !gmtime_r(&t, &tm))
-        return NULL;
-    char text[32];
-    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return xstrdup(text);
-}
-
 static char *api_from_request_format(const cJSON *item)
 {
     if (!cJSON_IsString(item))
@@ -435,8 +423,10 @@ static bool load_tree(struct loader *ld, const cJSON *root, struct results *out)
         if (!read_level(ld, cJSON_GetArrayItem(benchmarks, i), (size_t)i, era_a, &out->levels[i]))
             return false;
     }
-    if (!out->started_at && out->n_levels > 0)
-        out->started_at = iso8601_utc(out->levels[0].start_time);
+    double start = out->n_levels > 0 ? out->levels[0].start_time : 0;
+    /* A start_time beyond int64_t is damage; converting it would be undefined. */
+    if (!out->started_at && start > 0 && start < (double)INT64_MAX)
+        out->started_at = iso8601_utc((int64_t)start);
     return true;
 }
 

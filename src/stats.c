@@ -19,30 +19,46 @@
 /* Below this many samples qsort is fast enough. */
 #define RADIX_SORT_MIN 4096
 
-double pairwise_sum(const double *a, size_t n)
+/* numpy's pairwise sum over n doubles `stride` bytes apart, so the weights
+ * of a `struct weighted` array are summed where they are, not copied. */
+static double pairwise_sum_strided(const char *first, size_t n, size_t stride)
 {
+#define AT(i) (*(const double *)(first + (i)*stride))
     if (n < 8) {
         double res = 0.;
         for (size_t i = 0; i < n; i++)
-            res += a[i];
+            res += AT(i);
         return res;
     }
     if (n <= PAIRWISE_BLOCK) {
         double r[8];
-        memcpy(r, a, sizeof r);
+        for (size_t j = 0; j < 8; j++)
+            r[j] = AT(j);
         size_t i;
         for (i = 8; i < n - (n % 8); i += 8) {
             for (size_t j = 0; j < 8; j++)
-                r[j] += a[i + j];
+                r[j] += AT(i + j);
         }
         double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
         for (; i < n; i++)
-            res += a[i];
+            res += AT(i);
         return res;
     }
+#undef AT
     size_t n2 = n / 2;
     n2 -= n2 % 8;
-    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
+    return pairwise_sum_strided(first, n2, stride) +
+           pairwise_sum_strided(first + n2 * stride, n - n2, stride);
+}
+
+double pairwise_sum(const double *a, size_t n)
+{
+    return pairwise_sum_strided((const char *)a, n, sizeof *a);
+}
+
+static double sum_weights(const struct weighted *s, size_t n)
+{
+    return n ? pairwise_sum_strided((const char *)&s->weight, n, sizeof *s) : 0.;
 }
 
 static int by_value(const void *pa, const void *pb)
@@ -61,29 +77,36 @@ static uint64_t order_key(double v)
 
 /* Sorts by value. Large runs have millions of token events, where musl's
  * qsort (smoothsort) takes seconds: those get a stable LSD radix sort,
- * one byte per pass, skipping bytes every key shares. */
+ * one byte per pass, skipping bytes every key shares. The counts of every
+ * byte come from one read of the keys: a pass only permutes them. */
 void sort_by_value(struct weighted *s, size_t n)
 {
     if (n < RADIX_SORT_MIN) {
         qsort(s, n, sizeof *s, by_value);
         return;
     }
+    size_t(*count)[256] = xcalloc(8, sizeof *count);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = order_key(s[i].value);
+        for (int byte = 0; byte < 8; byte++)
+            count[byte][(key >> (8 * byte)) & 0xff]++;
+    }
+    uint64_t first_key = order_key(s[0].value);
     struct weighted *tmp = xmalloc(n * sizeof *tmp);
     struct weighted *from = s, *to = tmp;
-    for (int shift = 0; shift < 64; shift += 8) {
-        size_t count[256] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[(order_key(from[i].value) >> shift) & 0xff]++;
-        if (count[(order_key(from[0].value) >> shift) & 0xff] == n)
+    for (int byte = 0; byte < 8; byte++) {
+        int shift = 8 * byte;
+        size_t *start = count[byte];
+        if (start[(first_key >> shift) & 0xff] == n)
             continue; /* every key has this byte: nothing to do */
         size_t pos = 0;
         for (int b = 0; b < 256; b++) {
-            size_t c = count[b];
-            count[b] = pos;
+            size_t c = start[b];
+            start[b] = pos;
             pos += c;
         }
         for (size_t i = 0; i < n; i++)
-            to[count[(order_key(from[i].value) >> shift) & 0xff]++] = from[i];
+            to[start[(order_key(from[i].value) >> shift) & 0xff]++] = from[i];
         struct weighted *swap = from;
         from = to;
         to = swap;
@@ -91,60 +114,43 @@ void sort_by_value(struct weighted *s, size_t n)
     if (from != s)
         memcpy(s, from, n * sizeof *s);
     free(tmp);
+    free(count);
 }
 
-static double sum_weights(const struct weighted *s, size_t n)
+/* GuideLLM's DistributionSummary.from_pdf over sorted distinct values, each
+ * with its probability as the weight. */
+static void from_pdf(const struct weighted *pdf, size_t n, double count, struct distribution *out)
 {
-    double *w = xmalloc(n * sizeof *w);
-    for (size_t i = 0; i < n; i++)
-        w[i] = s[i].weight;
-    double total = pairwise_sum(w, n);
-    free(w);
-    return total;
-}
-
-/* GuideLLM's DistributionSummary.from_pdf over sorted distinct values. */
-static void from_pdf(const double *values, const double *prob, size_t n, double count,
-                     struct distribution *out)
-{
-    double *cdf = xmalloc(n * sizeof *cdf);
-    double *terms = xmalloc(n * sizeof *terms);
-    double running = 0;
-    for (size_t i = 0; i < n; i++)
-        cdf[i] = running += prob[i];
+    /* numpy.searchsorted(cdf, q, side="left") for each level in turn: the
+     * first value whose cumulative probability reaches q, else the last. */
+    size_t at = 0;
+    double cdf = pdf[0].weight;
     for (int k = 0; k < PERCENTILE_COUNT; k++) {
-        /* numpy.searchsorted(cdf, q, side="left"): the first cdf[i] >= q. */
-        size_t lo = 0, hi = n;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (cdf[mid] < percentile_levels[k])
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        out->percentiles[k] = values[lo < n ? lo : n - 1];
+        while (at + 1 < n && cdf < percentile_levels[k])
+            cdf += pdf[++at].weight;
+        out->percentiles[k] = pdf[at].value;
     }
     out->median = out->percentiles[P50];
+    double *terms = xmalloc(n * sizeof *terms);
     for (size_t i = 0; i < n; i++)
-        terms[i] = values[i] * prob[i];
+        terms[i] = pdf[i].value * pdf[i].weight;
     out->mean = pairwise_sum(terms, n);
     size_t mode = 0;
     for (size_t i = 1; i < n; i++) {
-        if (prob[i] > prob[mode])
+        if (pdf[i].weight > pdf[mode].weight)
             mode = i;
     }
-    out->mode = values[mode];
+    out->mode = pdf[mode].value;
     for (size_t i = 0; i < n; i++) {
-        double d = values[i] - out->mean;
-        terms[i] = d * d * prob[i];
+        double d = pdf[i].value - out->mean;
+        terms[i] = d * d * pdf[i].weight;
     }
     out->variance = pairwise_sum(terms, n);
     out->std_dev = sqrt(out->variance);
-    out->min = values[0];
-    out->max = values[n - 1];
+    out->min = pdf[0].value;
+    out->max = pdf[n - 1].value;
     out->count = count;
     out->total_sum = out->mean * count;
-    free(cdf);
     free(terms);
 }
 
@@ -159,30 +165,26 @@ void distribution_of(struct weighted *s, size_t n, double count, struct distribu
         return;
 
     sort_by_value(s, n);
-    double *values = xmalloc(n * sizeof *values);
-    double *weights = xmalloc(n * sizeof *weights);
+    /* Equal values merge and zero weights drop, in place: the m-th distinct
+     * value is written only after it has been read. */
     size_t m = 0;
     for (size_t i = 0; i < n;) {
         double v = s[i].value, w = 0;
         for (; i < n && s[i].value == v; i++)
             w += s[i].weight;
-        if (w > 0) {
-            values[m] = v;
-            weights[m++] = w;
-        }
+        if (w > 0)
+            s[m++] = (struct weighted){v, w};
     }
-    double total = pairwise_sum(weights, m);
+    double total = sum_weights(s, m);
     if (total <= EPSILON) {
         for (size_t i = 0; i < m; i++)
-            weights[i] = 1;
+            s[i].weight = 1;
         total = (double)m;
     }
     for (size_t i = 0; i < m; i++)
-        weights[i] /= total;
+        s[i].weight /= total;
     if (m > 0)
-        from_pdf(values, weights, m, count, out);
-    free(values);
-    free(weights);
+        from_pdf(s, m, count, out);
 }
 
 /* GuideLLM's _merge_sorted_times_with_weights: equal times become one, then
@@ -235,7 +237,6 @@ void distribution_of_rate(struct weighted *events, size_t n, double start, doubl
 
     /* Each event stands for the time between the midpoints to its
      * neighbours; its local rate is its weight over that time. */
-    double *occurrences = xmalloc(m * sizeof *occurrences);
     struct weighted *rates = xmalloc(m * sizeof *rates);
     double previous_mid = t[0].value;
     for (size_t i = 0; i < m; i++) {
@@ -249,12 +250,10 @@ void distribution_of_rate(struct weighted *events, size_t n, double start, doubl
             if (duration < EPSILON)
                 duration = EPSILON;
         }
-        occurrences[i] = t[i].weight;
         rates[i] = (struct weighted){t[i].weight / duration, duration};
     }
-    double count = nearbyint(pairwise_sum(occurrences, m));
+    double count = nearbyint(sum_weights(t, m));
     distribution_of(rates, m, count, out);
-    free(occurrences);
     free(rates);
     free(t);
 }

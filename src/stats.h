@@ -84,7 +84,8 @@ struct interval {
     double weight;
 };
 
-/* GuideLLM's DistributionSummary.from_values. `samples` is reordered.
+/* GuideLLM's DistributionSummary.from_values. `samples` is overwritten
+ * (sorted, then merged in place).
  * count < 0: the count is the rounded sum of the weights. */
 void distribution_of(struct weighted *samples, size_t n, double count, struct distribution *out);
 

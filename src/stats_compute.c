@@ -2,7 +2,6 @@
  * metric is; this file gathers the samples and hands them to stats.c). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "stats.h"
 
@@ -23,11 +22,14 @@ struct intervals {
     size_t n, cap;
 };
 
-/* Everything gathered for one level before it is summarised. */
+/* What one pass over a level's records gathers. The rate metrics' events
+ * are not among them: they are made later, one metric at a time
+ * (gather_rate_events), so a large run's millions of token events are never
+ * held for several metrics at once. */
 struct level_samples {
-    struct samples metric[METRIC_COUNT][N_STATUS];
+    struct samples metric[METRIC_COUNT][N_STATUS]; /* the per-request metrics */
     struct intervals in_flight[N_STATUS];
-    struct samples good_ends, good_output_tokens; /* goodput: conforming requests */
+    bool *good; /* per record: successful and within every SLO; NULL without SLOs */
 };
 
 static void add(struct samples *s, double value, double weight)
@@ -139,24 +141,44 @@ static void add_output_token_events(struct samples *s, const struct request_reco
         add(s, ns_to_s(at - origin), r->output_tokens);
 }
 
-static void gather_window_events(struct level_samples *ls, const struct request_record *r,
-                                 enum status st, int64_t origin, int64_t level_end_ns)
+/* The prompt's tokens arrive with the first token (or the end). */
+static void add_prompt_token_event(struct samples *s, const struct request_record *r,
+                                   int64_t origin)
 {
-    int64_t end = r->end_ns ? r->end_ns : level_end_ns;
-    if (r->end_ns)
-        add(&ls->metric[METRIC_REQUESTS_PER_SECOND][st], ns_to_s(r->end_ns - origin), 1);
-    if (r->send_ns && end >= r->send_ns)
-        add_interval(&ls->in_flight[st], ns_to_s(r->send_ns - origin), ns_to_s(end - origin));
-    if (r->prompt_tokens >= 0) {
-        int64_t at = r->first_token_ns ? r->first_token_ns : r->end_ns;
-        if (at) {
-            add(&ls->metric[METRIC_PROMPT_TOKENS_PER_SECOND][st], ns_to_s(at - origin),
-                r->prompt_tokens);
-            add(&ls->metric[METRIC_TOKENS_PER_SECOND][st], ns_to_s(at - origin), r->prompt_tokens);
-        }
+    int64_t at = r->first_token_ns ? r->first_token_ns : r->end_ns;
+    if (r->prompt_tokens >= 0 && at)
+        add(s, ns_to_s(at - origin), r->prompt_tokens);
+}
+
+/* The events of one rate metric for one record. */
+static void add_rate_events(struct samples *s, int metric, const struct request_record *r,
+                            int64_t origin)
+{
+    switch (metric) {
+    case METRIC_REQUESTS_PER_SECOND:
+        if (r->end_ns)
+            add(s, ns_to_s(r->end_ns - origin), 1);
+        break;
+    case METRIC_PROMPT_TOKENS_PER_SECOND: add_prompt_token_event(s, r, origin); break;
+    case METRIC_OUTPUT_TOKENS_PER_SECOND: add_output_token_events(s, r, origin); break;
+    case METRIC_TOKENS_PER_SECOND:
+        add_prompt_token_event(s, r, origin);
+        add_output_token_events(s, r, origin);
+        break;
     }
-    add_output_token_events(&ls->metric[METRIC_OUTPUT_TOKENS_PER_SECOND][st], r, origin);
-    add_output_token_events(&ls->metric[METRIC_TOKENS_PER_SECOND][st], r, origin);
+}
+
+/* One rate metric's events from every record of the level, measured or
+ * not (the window also counts what warmup requests deliver inside it), by
+ * status; with `only`, from the records it marks. */
+static void gather_rate_events(const struct level_run *lr, int metric, int64_t origin,
+                               const bool *only, struct samples sets[N_STATUS])
+{
+    for (size_t i = 0; i < lr->n_records; i++) {
+        const struct request_record *r = &lr->records[i];
+        if (!only || only[i])
+            add_rate_events(&sets[status_of(r->outcome)], metric, r, origin);
+    }
 }
 
 static void gather_request_values(struct level_samples *ls, const struct request_record *r,
@@ -241,7 +263,7 @@ static void summarise_samples(struct samples sets[N_STATUS], bool window, double
     for (int st = 0; st < N_STATUS; st++)
         n[st] = sets[st].n;
     int only = only_status(n);
-    /* Several statuses: gather the total before the splits reorder their samples. */
+    /* Several statuses: gather the total before the splits overwrite their samples. */
     struct samples all = {0};
     for (size_t k = 0; only < 0 && k < N_STATUS; k++) {
         struct samples *s = &sets[total_order[k]];
@@ -263,38 +285,67 @@ static void summarise_samples(struct samples sets[N_STATUS], bool window, double
     free(all.items);
 }
 
-static void summarise(struct level_samples *ls, double window_s, bool open_loop,
-                      struct level_summary *out)
+static void free_sets(struct samples sets[N_STATUS])
+{
+    for (int st = 0; st < N_STATUS; st++) {
+        free(sets[st].items);
+        sets[st] = (struct samples){0};
+    }
+}
+
+static void summarise_metric(struct level_samples *ls, int m, const struct level_run *lr,
+                             int64_t origin, double window_s, struct status_distribution *sd)
+{
+    struct distribution *split[N_STATUS] = {&sd->successful, &sd->errored, &sd->incomplete};
+    if (m == METRIC_REQUEST_CONCURRENCY) {
+        summarise_concurrency(ls, window_s, split, &sd->total);
+    } else if (is_window_metric(m)) {
+        struct samples events[N_STATUS] = {0};
+        gather_rate_events(lr, m, origin, NULL, events);
+        summarise_samples(events, true, window_s, split, &sd->total);
+        free_sets(events);
+    } else {
+        summarise_samples(ls->metric[m], false, window_s, split, &sd->total);
+        free_sets(ls->metric[m]);
+    }
+}
+
+/* The per-request metrics first, each freed once summarised, then the rate
+ * metrics: the biggest sample sets are never alive together. */
+static void summarise(struct level_samples *ls, const struct level_run *lr, int64_t origin,
+                      double window_s, bool open_loop, struct level_summary *out)
 {
     for (int m = 0; m < METRIC_COUNT; m++) {
-        if ((m == METRIC_SCHEDULED_LATENCY || m == METRIC_SEND_LAG_MS) && !open_loop)
-            continue; /* no arrival schedule: the metric does not apply */
-        struct status_distribution *sd = &out->metrics[m];
-        struct distribution *split[N_STATUS] = {&sd->successful, &sd->errored, &sd->incomplete};
-        if (m == METRIC_REQUEST_CONCURRENCY)
-            summarise_concurrency(ls, window_s, split, &sd->total);
-        else
-            summarise_samples(ls->metric[m], is_window_metric(m), window_s, split, &sd->total);
+        /* Without an arrival schedule the open-loop metrics do not apply. */
+        bool applies = open_loop || (m != METRIC_SCHEDULED_LATENCY && m != METRIC_SEND_LAG_MS);
+        if (!is_window_metric(m) && applies)
+            summarise_metric(ls, m, lr, origin, window_s, &out->metrics[m]);
+    }
+    for (int m = 0; m < METRIC_COUNT; m++) {
+        if (is_window_metric(m))
+            summarise_metric(ls, m, lr, origin, window_s, &out->metrics[m]);
     }
 }
 
 static void free_samples(struct level_samples *ls)
 {
-    for (int m = 0; m < METRIC_COUNT; m++) {
-        for (int st = 0; st < N_STATUS; st++)
-            free(ls->metric[m][st].items);
-    }
+    for (int m = 0; m < METRIC_COUNT; m++)
+        free_sets(ls->metric[m]);
     for (int st = 0; st < N_STATUS; st++)
         free(ls->in_flight[st].items);
-    free(ls->good_ends.items);
-    free(ls->good_output_tokens.items);
+    free(ls->good);
 }
 
-/* Events per second inside [0, window]: what a rate distribution's mean is. */
-static double rate_in_window(struct samples *s, double window_s)
+/* Events per second inside [0, window] of the records `good` marks (all
+ * successful): what a rate distribution's mean is. */
+static double good_rate(const struct level_run *lr, int metric, int64_t origin, const bool *good,
+                        double window_s)
 {
+    struct samples events[N_STATUS] = {0};
+    gather_rate_events(lr, metric, origin, good, events);
     struct distribution d;
-    distribution_of_rate(s->items, s->n, 0, window_s, &d);
+    distribution_of_rate(events[SUCCESSFUL].items, events[SUCCESSFUL].n, 0, window_s, &d);
+    free_sets(events);
     return d.mean;
 }
 
@@ -324,16 +375,18 @@ static void compute_level(const struct run *run, const struct level_run *lr,
 
     struct level_samples ls;
     memset(&ls, 0, sizeof ls);
+    if (slos)
+        ls.good = xcalloc(lr->n_records, sizeof *ls.good);
     for (size_t i = 0; i < lr->n_records; i++) {
         const struct request_record *r = &lr->records[i];
         enum status st = status_of(r->outcome);
         struct request_values v = values_of(r);
         bool good = slos && st == SUCCESSFUL && meets_slos(&v, res);
-        gather_window_events(&ls, r, st, w0, lr->end_ns);
-        if (good && r->end_ns)
-            add(&ls.good_ends, ns_to_s(r->end_ns - w0), 1);
-        if (good)
-            add_output_token_events(&ls.good_output_tokens, r, w0);
+        if (slos)
+            ls.good[i] = good;
+        int64_t end = r->end_ns ? r->end_ns : lr->end_ns; /* in flight until the level ends */
+        if (r->send_ns && end >= r->send_ns)
+            add_interval(&ls.in_flight[st], ns_to_s(r->send_ns - w0), ns_to_s(end - w0));
         if (!r->measured)
             continue;
         gather_request_values(&ls, r, &v, st, open_loop);
@@ -352,12 +405,14 @@ static void compute_level(const struct run *run, const struct level_run *lr,
     }
     out->request_totals.total = out->request_totals.successful + out->request_totals.errored +
                                 out->request_totals.incomplete;
-    summarise(&ls, window_s, open_loop, out);
+    summarise(&ls, lr, w0, window_s, open_loop, out);
 
     if (slos) {
         out->has_goodput = true;
-        out->goodput_requests_per_second = rate_in_window(&ls.good_ends, window_s);
-        out->goodput_output_tokens_per_second = rate_in_window(&ls.good_output_tokens, window_s);
+        out->goodput_requests_per_second =
+            good_rate(lr, METRIC_REQUESTS_PER_SECOND, w0, ls.good, window_s);
+        out->goodput_output_tokens_per_second =
+            good_rate(lr, METRIC_OUTPUT_TOKENS_PER_SECOND, w0, ls.good, window_s);
     }
     double output_tps = out->metrics[METRIC_OUTPUT_TOKENS_PER_SECOND].successful.mean;
     double total_tps = out->metrics[METRIC_TOKENS_PER_SECOND].successful.mean;
@@ -372,17 +427,6 @@ static void compute_level(const struct run *run, const struct level_run *lr,
 static char *dup_or_null(const char *s)
 {
     return s ? xstrdup(s) : NULL;
-}
-
-static char *iso8601_utc_ns(int64_t wall_ns)
-{
-    time_t t = (time_t)(wall_ns / NS_PER_SEC);
-    struct tm tm;
-    if (wall_ns <= 0 || !gmtime_r(&t, &tm))
-        return NULL;
-    char text[32];
-    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return xstrdup(text);
 }
 
 /* "server", "tokenizer", "mixed" (both) or "none" over the measured
@@ -412,7 +456,7 @@ static void copy_labels(const struct run *run, struct results *out)
     out->format = xstrdup("llmsweep");
     out->generator_version = xstrdup(LLMSWEEP_VERSION);
     out->run_id = xstrdup(run->run_id);
-    out->started_at = iso8601_utc_ns(run->wall_start_ns);
+    out->started_at = run->wall_start_ns > 0 ? iso8601_utc(run->wall_start_ns / NS_PER_SEC) : NULL;
     out->interrupted = run->interrupted;
     out->tokenizer_source = dup_or_null(run->tokenizer_source);
     out->token_counts_from = token_counts_from(run);
@@ -422,7 +466,7 @@ static void copy_labels(const struct run *run, struct results *out)
     out->spec_name = dup_or_null(spec->name);
     out->model = dup_or_null(spec->model);
     out->endpoint = dup_or_null(spec->endpoint);
-    out->api = xstrdup(spec->api == API_CHAT ? "chat" : "completions");
+    out->api = xstrdup(api_kind_name(spec->api));
     out->profile = xstrdup(load_profile_name(spec->load.profile));
     out->instance.type = dup_or_null(spec->instance.type);
     out->instance.gpu_count = spec->instance.gpu_count;

@@ -274,6 +274,66 @@ TEST(outputs_records_jsonl)
     fixture_free(&f);
 }
 
+/* chunk_ms is formatted without printf: the text must be printf's "%.3f"
+ * byte for byte, at half microseconds and huge or negative times too. */
+TEST(outputs_records_chunk_ms_as_printf)
+{
+    enum {
+        N = 6000
+    };
+    int64_t *delta = malloc(N * sizeof *delta);
+    size_t n = 0;
+    for (int64_t ns = 0; ns < 3000; ns++)
+        delta[n++] = ns;
+    static const int64_t edges[] = {-1,
+                                    -500,
+                                    -1500,
+                                    -1234567,
+                                    999999500,
+                                    1000000500,
+                                    (INT64_C(1) << 53) - 1,
+                                    INT64_C(1) << 53,
+                                    (INT64_C(1) << 53) + 500,
+                                    (INT64_C(1) << 60) + 1500};
+    for (size_t i = 0; i < ARRAY_LEN(edges); i++)
+        delta[n++] = edges[i];
+    uint64_t x = 12345;
+    while (n < N) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        int64_t v = (int64_t)(x >> (4 + (x & 63) % 56)); /* every magnitude below 2^60 */
+        delta[n++] = (x & 64) ? v - v % 1000 + 500 : v;  /* many exact half microseconds */
+    }
+    int64_t send = INT64_C(1) << 61;
+    struct request_record rec = {.send_ns = send, .n_chunks = N, .outcome = OUTCOME_OK};
+    rec.chunk_ns = malloc(N * sizeof *rec.chunk_ns);
+    for (size_t i = 0; i < N; i++)
+        rec.chunk_ns[i] = send + delta[i];
+    struct run run = {.n_levels = 1};
+    run.levels = calloc(1, sizeof *run.levels);
+    run.levels[0] = (struct level_run){.records = &rec, .n_records = 1};
+    struct buf text = {0};
+    records_jsonl_render(&run, &text);
+    const char *p = text.data ? strstr(text.data, "\"chunk_ms\":[") : NULL;
+    CHECK(p != NULL);
+    p = p ? p + strlen("\"chunk_ms\":[") : "";
+    for (size_t i = 0; i < N && *p; i++) {
+        char want[40];
+        snprintf(want, sizeof want, "%.3f", (double)delta[i] / (double)NS_PER_MS);
+        size_t len = strcspn(p, ",]");
+        if (strlen(want) != len || strncmp(p, want, len) != 0) {
+            CHECK_EQ_STR(want, "the same as chunk_ms"); /* shows the expected text */
+            fprintf(stderr, "    delta %lld ns: got %.*s\n", (long long)delta[i], (int)len, p);
+            break;
+        }
+        p += len + (p[len] == ',');
+    }
+    CHECK(*p == ']');
+    buf_free(&text);
+    free(run.levels);
+    free(rec.chunk_ns);
+    free(delta);
+}
+
 TEST(outputs_csv_one_row_per_level)
 {
     struct fixture f;

@@ -335,3 +335,22 @@ TEST(results_load_survives_damage)
     CHECK(loaded > 0);
     free(text);
 }
+
+/* A start time no calendar holds, or none at all, leaves started_at unknown
+ * (1e300 used to be converted to time_t: undefined, a trap in debug builds). */
+TEST(results_load_start_time_beyond_calendar)
+{
+    static const char *const starts[] = {"1e300", "-1e300", "1e17", "0"};
+    for (size_t i = 0; i < ARRAY_LEN(starts); i++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "{\"benchmarks\":[{\"start_time\":%s,\"metrics\":{\"request_totals\":{}}}]}",
+                 starts[i]);
+        struct results r;
+        struct buf err = {0};
+        CHECK(results_load_text("t.json", text, strlen(text), &r, &err));
+        CHECK(r.started_at == NULL);
+        results_free(&r);
+        buf_free(&err);
+    }
+}
