@@ -50,12 +50,13 @@ class Cluster:
         pr["spec"]["params"] = [{"name": k, "value": v} for k, v in values.items()]
         return pr
 
-    def run(self, pr, workspaces, secrets=None):
-        sim = tektonsim.Simulator(self.objects, {IMAGE: {"/usr/local/bin/llmsweep": self.ctx.bin}},
-                                  self.ctx.path("runs"), serviceaccount_dir=self.sa,
-                                  secrets=secrets or {})
+    def simulator(self):
         os.makedirs(self.ctx.path("runs"), exist_ok=True)
-        return sim.run(pr, workspaces)
+        return tektonsim.Simulator(self.objects, {IMAGE: {"/usr/local/bin/llmsweep": self.ctx.bin}},
+                                   self.ctx.path("runs"), serviceaccount_dir=self.sa)
+
+    def run(self, pr, workspaces):
+        return self.simulator().run(pr, workspaces)
 
     def spec_workspace(self, extra=None):
         """The llmsweep-specs ConfigMap as its volume would show it, plus files."""
@@ -219,10 +220,7 @@ def test_sample_taskrun_runs_the_demo(ctx):
     demo = [o for o in objects if o.get("metadata", {}).get("generateName") == "llmsweep-run-demo-"][0]
     results = ctx.path("emptydir")
     os.makedirs(results)
-    sim = tektonsim.Simulator(cluster.objects, {IMAGE: {"/usr/local/bin/llmsweep": ctx.bin}},
-                              ctx.path("runs"), serviceaccount_dir=cluster.sa)
-    os.makedirs(ctx.path("runs"))
-    t = sim.run_taskrun(demo, {"results": results})
+    t = cluster.simulator().run_taskrun(demo, {"results": results})
     assert t.status == "Succeeded", f"{t.status} {t.reason} {t.steps}"
     assert t.steps[0][1] == ["/usr/local/bin/llmsweep", "run", "demo", "--tokenizer", "",
                              "--output-dir", "/workspace/results", "--levels", "1,4",
