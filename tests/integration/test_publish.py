@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import threading
 
@@ -23,7 +22,6 @@ from registry_proxy import RegistryProxy
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 ERA_A = os.path.join(ROOT, "tests", "fixtures", "guidellm", "benchmarks_v0.3.x_stripped.json")
-STANDIN = os.path.join(ROOT, "tests", "lib", "openai_standin.py")
 G6_HOURLY = 1.3232
 
 _shared = {}
@@ -663,8 +661,8 @@ def test_publish_a_file_guidellm_wrote(ctx):
     genv = peers.peer_env(ROOT, "guidellm-env", "the GuideLLM peer")
     reg = registry(ctx)
     m, v = setup_version(reg, "guidellm_live", "v0.8.1", "Benchmarked with GuideLLM.")
-    server = ctx.start([sys.executable, STANDIN, "--port", "0", "--model", "standin"],
-                       name="standin")
+    server = ctx.start([ctx.bin, "mock-server", "--port", "0", "--model", "standin",
+                        "--ttft-ms", "20", "--itl-ms", "2"], name="mock-server")
     port = ctx.wait_for_log(server, r"listening on http://127\.0\.0\.1:(\d+)").group(1)
     out = ctx.path("guidellm", "benchmarks.json")
     os.makedirs(os.path.dirname(out))
