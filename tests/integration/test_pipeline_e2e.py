@@ -38,10 +38,8 @@ class Cluster:
         for name, value in (("token", SA_TOKEN), ("namespace", "llmsweep-quantized")):
             with open(os.path.join(self.sa, name), "w") as f:
                 f.write(value)
-        mock = ctx.start([ctx.bin, "mock-server", "--port", "0", "--model", model,
-                          "--ttft-ms", "20", "--itl-ms", "2", "--seed", "7"], name="mock-server")
-        found = ctx.wait_for_log(mock, r"listening on (http://\S+)")
-        self.endpoint = found.group(1) + "/v1"
+        self.endpoint = ctx.mock_server("--model", model, "--ttft-ms", "20", "--itl-ms", "2",
+                                        "--seed", "7") + "/v1"
 
     def pipelinerun(self, **params):
         pr = json.loads(json.dumps(self.template))
