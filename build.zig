@@ -78,11 +78,14 @@ pub fn build(b: *std.Build) void {
     // The program: every src/*.c. The unit tests link the same files minus
     // main.c plus tests/unit/*.c, so a test exercises exactly what ships.
     const sources = listCFiles(b, "src");
+    const embedded = generateEmbeddedSpecs(b);
+    const unicode_tables = generateUnicodeTables(b, deps);
     const generated = [_]std.Build.Module.CSourceFile{
         .{ .file = generateBuildInfo(b), .flags = &project_cflags },
-        .{ .file = generateEmbeddedSpecs(b), .flags = &generated_cflags },
-        .{ .file = generateUnicodeTables(b, deps), .flags = &generated_cflags },
+        .{ .file = embedded, .flags = &generated_cflags },
+        .{ .file = unicode_tables, .flags = &generated_cflags },
     };
+    installGeneratedForFuzz(b, embedded, unicode_tables);
 
     const exe_mod = projectModule(b, deps, target, optimize, strip, libs);
     exe_mod.addCSourceFiles(.{ .root = b.path("src"), .files = sources, .flags = &project_cflags });
@@ -113,6 +116,14 @@ pub fn build(b: *std.Build) void {
     run_unit.setCwd(b.path("."));
     test_step.dependOn(&run_unit.step);
     test_step.dependOn(&install_unit.step);
+}
+
+/// `zig build generated`: the generated sources in zig-out/generated, for
+/// tools/fuzz, which compiles them with Debian's clang (it has libFuzzer).
+fn installGeneratedForFuzz(b: *std.Build, embedded: std.Build.LazyPath, unicode_tables: std.Build.LazyPath) void {
+    const step = b.step("generated", "Install the generated C sources into zig-out/generated (tools/fuzz uses them)");
+    step.dependOn(&b.addInstallFileWithDir(embedded, .{ .custom = "generated" }, "embedded_specs.c").step);
+    step.dependOn(&b.addInstallFileWithDir(unicode_tables, .{ .custom = "generated" }, "unicode_tables.c").step);
 }
 
 /// The build root as an open directory (configure-time file access).
