@@ -39,6 +39,9 @@ const project_cflags = [_][]const u8{
 /// 4095 bytes ISO C promises every compiler supports (clang has no limit).
 const generated_cflags = project_cflags ++ [_][]const u8{"-Wno-overlength-strings"};
 
+/// Third-party C, in the dialect upstream builds with, without warnings.
+const third_party_cflags = [_][]const u8{ "-std=gnu11", "-w" };
+
 const Deps = struct {
     root: []const u8, // e.g. ".deps/src"
 
@@ -75,15 +78,18 @@ pub fn build(b: *std.Build) void {
     // The program: every src/*.c. The unit tests link the same files minus
     // main.c plus tests/unit/*.c, so a test exercises exactly what ships.
     const sources = listCFiles(b, "src");
-    const build_info = generateBuildInfo(b);
     const embedded = generateEmbeddedSpecs(b);
     const unicode_tables = generateUnicodeTables(b, deps);
+    const generated = [_]std.Build.Module.CSourceFile{
+        .{ .file = generateBuildInfo(b), .flags = &project_cflags },
+        .{ .file = embedded, .flags = &generated_cflags },
+        .{ .file = unicode_tables, .flags = &generated_cflags },
+    };
+    installGeneratedForFuzz(b, embedded, unicode_tables);
 
     const exe_mod = projectModule(b, deps, target, optimize, strip, libs);
     exe_mod.addCSourceFiles(.{ .root = b.path("src"), .files = sources, .flags = &project_cflags });
-    exe_mod.addCSourceFile(.{ .file = build_info, .flags = &project_cflags });
-    exe_mod.addCSourceFile(.{ .file = embedded, .flags = &generated_cflags });
-    exe_mod.addCSourceFile(.{ .file = unicode_tables, .flags = &generated_cflags });
+    for (generated) |file| exe_mod.addCSourceFile(file);
     const exe = b.addExecutable(.{ .name = "llmsweep", .root_module = exe_mod, .linkage = linkage });
     b.installArtifact(exe);
 
@@ -94,9 +100,7 @@ pub fn build(b: *std.Build) void {
 
     const test_mod = projectModule(b, deps, target, optimize, false, libs);
     test_mod.addCSourceFiles(.{ .root = b.path("src"), .files = withoutMain(b, sources), .flags = &project_cflags });
-    test_mod.addCSourceFile(.{ .file = build_info, .flags = &project_cflags });
-    test_mod.addCSourceFile(.{ .file = embedded, .flags = &generated_cflags });
-    test_mod.addCSourceFile(.{ .file = unicode_tables, .flags = &generated_cflags });
+    for (generated) |file| test_mod.addCSourceFile(file);
     test_mod.addCSourceFiles(.{ .root = b.path("tests/unit"), .files = listCFiles(b, "tests/unit"), .flags = &project_cflags });
     test_mod.addIncludePath(b.path("tests/unit"));
     const unit = b.addExecutable(.{ .name = "llmsweep-unit", .root_module = test_mod, .linkage = linkage });
@@ -112,6 +116,14 @@ pub fn build(b: *std.Build) void {
     run_unit.setCwd(b.path("."));
     test_step.dependOn(&run_unit.step);
     test_step.dependOn(&install_unit.step);
+}
+
+/// `zig build generated`: the generated sources in zig-out/generated, for
+/// tools/fuzz, which compiles them with Debian's clang (it has libFuzzer).
+fn installGeneratedForFuzz(b: *std.Build, embedded: std.Build.LazyPath, unicode_tables: std.Build.LazyPath) void {
+    const step = b.step("generated", "Install the generated C sources into zig-out/generated (tools/fuzz uses them)");
+    step.dependOn(&b.addInstallFileWithDir(embedded, .{ .custom = "generated" }, "embedded_specs.c").step);
+    step.dependOn(&b.addInstallFileWithDir(unicode_tables, .{ .custom = "generated" }, "unicode_tables.c").step);
 }
 
 /// The build root as an open directory (configure-time file access).
@@ -194,15 +206,9 @@ fn buildLibraries(
     optimize: std.builtin.Optimize,
     strip: bool,
 ) Libs {
-    const quiet = [_][]const u8{ "-std=gnu11", "-w" };
-
     const mbedtls_mod = thirdPartyModule(b, deps, target, optimize, strip);
     mbedtls_mod.addIncludePath(deps.path(b, "mbedtls/library"));
-    mbedtls_mod.addCSourceFiles(.{
-        .root = deps.path(b, "mbedtls/library"),
-        .files = listCFiles(b, b.pathJoin(&.{ deps.root, "mbedtls/library" })),
-        .flags = &quiet,
-    });
+    addEveryCFile(b, mbedtls_mod, deps, "mbedtls/library");
     const mbedtls = b.addLibrary(.{ .name = "mbedtls", .root_module = mbedtls_mod });
 
     const curl_mod = thirdPartyModule(b, deps, target, optimize, strip);
@@ -214,45 +220,48 @@ fn buildLibraries(
     curl_mod.addCSourceFiles(.{
         .root = deps.path(b, "curl/lib"),
         .files = curlSources(b, deps),
-        .flags = &quiet,
+        .flags = &third_party_cflags,
     });
     const curl = b.addLibrary(.{ .name = "curl", .root_module = curl_mod });
 
     const cjson_mod = thirdPartyModule(b, deps, target, optimize, strip);
-    cjson_mod.addCSourceFiles(.{ .root = deps.path(b, "cjson"), .files = &.{"cJSON.c"}, .flags = &quiet });
+    cjson_mod.addCSourceFiles(.{ .root = deps.path(b, "cjson"), .files = &.{"cJSON.c"}, .flags = &third_party_cflags });
     const cjson = b.addLibrary(.{ .name = "cjson", .root_module = cjson_mod });
 
     const yaml_mod = thirdPartyModule(b, deps, target, optimize, strip);
     const yaml_version = versionFromLock(b, "libyaml");
-    var yv = std.mem.splitScalar(u8, yaml_version, '.');
-    yaml_mod.addCMacro("YAML_VERSION_MAJOR", yv.next() orelse "0");
-    yaml_mod.addCMacro("YAML_VERSION_MINOR", yv.next() orelse "0");
-    yaml_mod.addCMacro("YAML_VERSION_PATCH", yv.next() orelse "0");
+    addVersionMacros(b, yaml_mod, "YAML_VERSION", yaml_version);
     yaml_mod.addCMacro("YAML_VERSION_STRING", b.fmt("\"{s}\"", .{yaml_version}));
     yaml_mod.addCMacro("YAML_DECLARE_STATIC", "1");
-    yaml_mod.addCSourceFiles(.{
-        .root = deps.path(b, "libyaml/src"),
-        .files = listCFiles(b, b.pathJoin(&.{ deps.root, "libyaml/src" })),
-        .flags = &quiet,
-    });
+    addEveryCFile(b, yaml_mod, deps, "libyaml/src");
     const yaml = b.addLibrary(.{ .name = "yaml", .root_module = yaml_mod });
 
     const cyaml_mod = thirdPartyModule(b, deps, target, optimize, strip);
-    const cyaml_version = versionFromLock(b, "libcyaml");
-    var cv = std.mem.splitScalar(u8, cyaml_version, '.');
-    cyaml_mod.addCMacro("VERSION_MAJOR", cv.next() orelse "0");
-    cyaml_mod.addCMacro("VERSION_MINOR", cv.next() orelse "0");
-    cyaml_mod.addCMacro("VERSION_PATCH", cv.next() orelse "0");
+    addVersionMacros(b, cyaml_mod, "VERSION", versionFromLock(b, "libcyaml"));
     cyaml_mod.addCMacro("VERSION_DEVEL", "0");
     cyaml_mod.addCMacro("YAML_DECLARE_STATIC", "1");
-    cyaml_mod.addCSourceFiles(.{
-        .root = deps.path(b, "libcyaml/src"),
-        .files = listCFiles(b, b.pathJoin(&.{ deps.root, "libcyaml/src" })),
-        .flags = &quiet,
-    });
+    addEveryCFile(b, cyaml_mod, deps, "libcyaml/src");
     const cyaml = b.addLibrary(.{ .name = "cyaml", .root_module = cyaml_mod });
 
     return .{ .mbedtls = mbedtls, .curl = curl, .cjson = cjson, .yaml = yaml, .cyaml = cyaml };
+}
+
+/// Every C file directly in the third-party folder `sub` (e.g. "libyaml/src").
+fn addEveryCFile(b: *std.Build, mod: *std.Build.Module, deps: Deps, sub: []const u8) void {
+    mod.addCSourceFiles(.{
+        .root = deps.path(b, sub),
+        .files = listCFiles(b, b.pathJoin(&.{ deps.root, sub })),
+        .flags = &third_party_cflags,
+    });
+}
+
+/// PREFIX_MAJOR, PREFIX_MINOR and PREFIX_PATCH from "X.Y.Z" (a missing part
+/// is 0), as libyaml's and libcyaml's own builds define them.
+fn addVersionMacros(b: *std.Build, mod: *std.Build.Module, prefix: []const u8, version: []const u8) void {
+    var parts = std.mem.splitScalar(u8, version, '.');
+    for ([_][]const u8{ "MAJOR", "MINOR", "PATCH" }) |part| {
+        mod.addCMacro(b.fmt("{s}_{s}", .{ prefix, part }), parts.next() orelse "0");
+    }
 }
 
 /// The `*.c` files directly in `dir` (relative to the build root), sorted.

@@ -13,10 +13,7 @@ import testlib
 
 
 def start_mock(ctx, *args):
-    proc = ctx.start([ctx.bin, "mock-server", "--port", "0", "--model", "m"] + list(args),
-                     name="mock")
-    url = ctx.wait_for_log(proc, r"listening on (http://\S+)").group(1)
-    return url
+    return ctx.mock_server("--model", "m", *args)
 
 
 def mock_stats(url, reset=False):

@@ -12,10 +12,10 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 import manifests as mf
+import tektonsim
 
 SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox", "env"}
 BINARY = "/usr/local/bin/llmsweep"
@@ -38,11 +38,7 @@ def containers(obj):
     if kind == "Task":
         spec = obj["spec"]
         for s in spec["steps"]:
-            merged = dict(spec.get("stepTemplate") or {})
-            merged.update(s)
-            sc = dict((spec.get("stepTemplate") or {}).get("securityContext") or {})
-            sc.update(s.get("securityContext") or {})
-            merged["securityContext"] = sc
+            merged = tektonsim.merge_step(spec.get("stepTemplate"), s)
             yield f"Task {obj['metadata']['name']} step {s.get('name')}", merged, None
         for s in spec.get("sidecars", []):
             yield f"Task {obj['metadata']['name']} sidecar {s.get('name')}", s, None
@@ -336,10 +332,9 @@ def test_templates_are_runs_never_synced_objects(ctx):
         template = mf.template(ctx.tmp, overlay)
         assert "name" not in template["metadata"] and template["metadata"]["generateName"]
         timeouts = template["spec"]["timeouts"]
-        hours = lambda d: sum(float(v) * {"h": 1, "m": 1 / 60, "s": 1 / 3600}[u]
-                              for v, u in re.findall(r"(\d+)(h|m|s)", d))
-        assert hours(timeouts["pipeline"]) > 1, "longer than Tekton's 60-minute default"
-        assert hours(timeouts["tasks"]) + hours(timeouts["finally"]) <= hours(timeouts["pipeline"])
+        seconds = {k: tektonsim.parse_duration(v) for k, v in timeouts.items()}
+        assert seconds["pipeline"] > 3600, "longer than Tekton's 60-minute default"
+        assert seconds["tasks"] + seconds["finally"] <= seconds["pipeline"]
         ws = {w["name"]: w for w in template["spec"]["workspaces"]}
         assert "volumeClaimTemplate" in ws["results"], "a fresh PVC per PipelineRun"
 

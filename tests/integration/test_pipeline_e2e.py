@@ -38,10 +38,8 @@ class Cluster:
         for name, value in (("token", SA_TOKEN), ("namespace", "llmsweep-quantized")):
             with open(os.path.join(self.sa, name), "w") as f:
                 f.write(value)
-        mock = ctx.start([ctx.bin, "mock-server", "--port", "0", "--model", model,
-                          "--ttft-ms", "20", "--itl-ms", "2", "--seed", "7"], name="mock-server")
-        found = ctx.wait_for_log(mock, r"listening on (http://\S+)")
-        self.endpoint = found.group(1) + "/v1"
+        self.endpoint = ctx.mock_server("--model", model, "--ttft-ms", "20", "--itl-ms", "2",
+                                        "--seed", "7") + "/v1"
 
     def pipelinerun(self, **params):
         pr = json.loads(json.dumps(self.template))
@@ -50,12 +48,13 @@ class Cluster:
         pr["spec"]["params"] = [{"name": k, "value": v} for k, v in values.items()]
         return pr
 
-    def run(self, pr, workspaces, secrets=None):
-        sim = tektonsim.Simulator(self.objects, {IMAGE: {"/usr/local/bin/llmsweep": self.ctx.bin}},
-                                  self.ctx.path("runs"), serviceaccount_dir=self.sa,
-                                  secrets=secrets or {})
+    def simulator(self):
         os.makedirs(self.ctx.path("runs"), exist_ok=True)
-        return sim.run(pr, workspaces)
+        return tektonsim.Simulator(self.objects, {IMAGE: {"/usr/local/bin/llmsweep": self.ctx.bin}},
+                                   self.ctx.path("runs"), serviceaccount_dir=self.sa)
+
+    def run(self, pr, workspaces):
+        return self.simulator().run(pr, workspaces)
 
     def spec_workspace(self, extra=None):
         """The llmsweep-specs ConfigMap as its volume would show it, plus files."""
@@ -219,10 +218,7 @@ def test_sample_taskrun_runs_the_demo(ctx):
     demo = [o for o in objects if o.get("metadata", {}).get("generateName") == "llmsweep-run-demo-"][0]
     results = ctx.path("emptydir")
     os.makedirs(results)
-    sim = tektonsim.Simulator(cluster.objects, {IMAGE: {"/usr/local/bin/llmsweep": ctx.bin}},
-                              ctx.path("runs"), serviceaccount_dir=cluster.sa)
-    os.makedirs(ctx.path("runs"))
-    t = sim.run_taskrun(demo, {"results": results})
+    t = cluster.simulator().run_taskrun(demo, {"results": results})
     assert t.status == "Succeeded", f"{t.status} {t.reason} {t.steps}"
     assert t.steps[0][1] == ["/usr/local/bin/llmsweep", "run", "demo", "--tokenizer", "",
                              "--output-dir", "/workspace/results", "--levels", "1,4",

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import threading
 
@@ -23,7 +22,6 @@ from registry_proxy import RegistryProxy
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 ERA_A = os.path.join(ROOT, "tests", "fixtures", "guidellm", "benchmarks_v0.3.x_stripped.json")
-STANDIN = os.path.join(ROOT, "tests", "lib", "openai_standin.py")
 G6_HOURLY = 1.3232
 
 _shared = {}
@@ -663,9 +661,7 @@ def test_publish_a_file_guidellm_wrote(ctx):
     genv = peers.peer_env(ROOT, "guidellm-env", "the GuideLLM peer")
     reg = registry(ctx)
     m, v = setup_version(reg, "guidellm_live", "v0.8.1", "Benchmarked with GuideLLM.")
-    server = ctx.start([sys.executable, STANDIN, "--port", "0", "--model", "standin"],
-                       name="standin")
-    port = ctx.wait_for_log(server, r"listening on http://127\.0\.0\.1:(\d+)").group(1)
+    url = ctx.mock_server("--model", "standin", "--ttft-ms", "20", "--itl-ms", "2")
     out = ctx.path("guidellm", "benchmarks.json")
     os.makedirs(os.path.dirname(out))
     # `wait` watches the file from before GuideLLM starts until it is complete
@@ -673,7 +669,7 @@ def test_publish_a_file_guidellm_wrote(ctx):
                        name="wait")
     offline = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     g = ctx.run([genv["GUIDELLM"], "run",
-                 "--backend", f"kind=openai_http,target=http://127.0.0.1:{port},model=standin,"
+                 "--backend", f"kind=openai_http,target={url},model=standin,"
                               "validate_backend=false",
                  "--profile", "kind=concurrent", "--override", "profile.streams", "1,5",
                  "--constraint", "kind=max_duration,seconds=3",

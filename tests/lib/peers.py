@@ -14,8 +14,14 @@ def peer_env(root, script, what):
     if r.returncode != 0:
         raise AssertionError(f"{what} is not installed: run tools/peers/{script} "
                              f"(tools/test does)\n{r.stderr}")
+    return parse_env(r.stdout)
+
+
+def parse_env(text):
+    """The KEY=value lines a peer script prints (values single-quoted where a
+    shell needs it: tools/lib/peers.sh's emit), as a dict."""
     env = {}
-    for line in r.stdout.splitlines():
+    for line in text.splitlines():
         key, _, value = line.partition("=")
         if len(value) >= 2 and value[0] == value[-1] == "'":
             value = value[1:-1].replace("'\\''", "'")

@@ -15,8 +15,8 @@ What it emulates, following Tekton v1 (pipeline v1.15):
 - when expressions (in / notin) on tasks and finally tasks, with Tekton's
   rules: a task skipped by `when` does not stop its dependents, a task whose
   parent failed is not run, a task consuming a missing result is skipped;
-- workspaces as folders (subPath included), optional ones unbound, ConfigMap
-  or Secret bindings as read-only copies; emptyDir volumes; the container
+- workspaces as the host folders the caller gives for every binding
+  (subPath included), optional ones unbound; emptyDir volumes; the container
   filesystem by rewriting every path argument under a mount point (the
   workspace mountPaths, /tekton/results, volume mounts) to its host folder,
   and the image's command to the host binary;
@@ -32,7 +32,6 @@ sidecars, resolvers, matrix, StepActions, resource limits.
 """
 import os
 import re
-import shutil
 import subprocess
 import time
 
@@ -139,7 +138,7 @@ class Simulator:
     images: image reference -> {command path in the image: host executable}."""
 
     def __init__(self, objects, images, workdir, serviceaccount_dir=None,
-                 secrets=None, configmaps=None, extra_env=None):
+                 secrets=None, configmaps=None):
         self.tasks = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Task"}
         self.pipelines = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Pipeline"}
         self.images = images
@@ -147,7 +146,6 @@ class Simulator:
         self.sa_dir = serviceaccount_dir
         self.secrets = secrets or {}
         self.configmaps = configmaps or {}
-        self.extra_env = extra_env or {}
         self.counter = 0
 
     # --- the PipelineRun ------------------------------------------------------
@@ -164,7 +162,7 @@ class Simulator:
             pipelinerun["metadata"]["generateName"] + "sim00"
         strings, arrays = self.pipeline_params(pspec, spec.get("params", []))
         strings["context.pipelineRun.name"] = name
-        bound = {}
+        bound = {}  # pipeline workspace name -> host folder
         for ws in pspec.get("workspaces", []):
             binding = next((b for b in spec.get("workspaces", []) if b["name"] == ws["name"]), None)
             if binding is None:
@@ -173,7 +171,7 @@ class Simulator:
                 continue
             if ws["name"] not in workspace_dirs:
                 raise SimError(f"no host folder given for workspace {ws['name']}")
-            bound[ws["name"]] = (workspace_dirs[ws["name"]], binding)
+            bound[ws["name"]] = workspace_dirs[ws["name"]]
         outcome = PipelineOutcome()
         order = self.order(pspec.get("tasks", []))
         stopping = False
@@ -304,7 +302,7 @@ class Simulator:
             b = bindings.get(ws["name"])
             host = None
             if b is not None and b["workspace"] in bound:
-                host = bound[b["workspace"]][0]
+                host = bound[b["workspace"]]
                 if b.get("subPath"):
                     host = os.path.join(host, b["subPath"])
                     os.makedirs(host, exist_ok=True)
@@ -364,7 +362,6 @@ class Simulator:
                     env[e["name"]] = host_path(value, step_mounts)
             if self.sa_dir:
                 env["LLMSWEEP_SERVICEACCOUNT_DIR"] = self.sa_dir
-            env.update(self.extra_env)
             cwd = substitute(step.get("workingDir", ""), strings) or "/workspace"
             cwd = host_path(cwd, step_mounts)
             log = os.path.join(run_dir, f"step-{index}-{step.get('name', index)}.log")
@@ -378,8 +375,7 @@ class Simulator:
                 except subprocess.TimeoutExpired:
                     rc = -1
                     t.reason = f"timed out after {ptask.get('timeout')}"
-            t.steps.append((step.get("name", str(index)), [command[0]] + command[1:] + args,
-                            rc, log))
+            t.steps.append((step.get("name", str(index)), command + args, rc, log))
             if rc != 0:
                 t.status = "Failed"
                 t.reason = t.reason or f"step {step.get('name', index)} exited with {rc}"
@@ -451,11 +447,3 @@ def parse_duration(text):
     if rest.strip() or not text:
         raise SimError(f"cannot read the duration {text!r}")
     return total
-
-
-def copy_tree(source, dest):
-    """A ConfigMap or Secret binding: a read-only copy of its files."""
-    shutil.copytree(source, dest)
-    for folder, _, files in os.walk(dest):
-        for f in files:
-            os.chmod(os.path.join(folder, f), 0o444)
