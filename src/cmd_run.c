@@ -582,7 +582,6 @@ static int run_main(const struct cli_args *args)
     };
     make_run_id(s.run.run_id, sizeof s.run.run_id, s.run.wall_start_ns);
     bool completed = sweep(&s);
-    s.run.mono_end_ns = now_ns();
     s.run.interrupted = !completed;
     engine_destroy(s.engine);
     s.engine = NULL;

@@ -867,7 +867,7 @@ static int compare_send_time(const void *a, const void *b)
     return (x->send_ns > y->send_ns) - (x->send_ns < y->send_ns);
 }
 
-static void gather(struct control *c, uint32_t index, struct level_run *out)
+static void gather(struct control *c, struct level_run *out)
 {
     struct engine *e = c->engine;
     const struct level_plan *plan = c->plan;
@@ -900,7 +900,6 @@ static void gather(struct control *c, uint32_t index, struct level_run *out)
         r->measured = sent_inside && (r->outcome == OUTCOME_INCOMPLETE || r->end_ns <= measure_end);
     }
     *out = (struct level_run){
-        .index = index,
         .profile = plan->profile,
         .target = plan->target,
         .start_ns = start,
@@ -964,6 +963,6 @@ bool engine_run_level(struct engine *e, const struct level_plan *plan, uint32_t 
         snapshot(&c, &p);
         e->cfg.on_progress(e->cfg.ctx, plan, &p);
     }
-    gather(&c, index, out);
+    gather(&c, out);
     return !c.interrupted;
 }

@@ -85,7 +85,6 @@ struct request_record {
 };
 
 struct level_run {
-    uint32_t index;
     enum load_profile profile; /* never PROFILE_SWEEP: a sweep's levels are concrete */
     double target;             /* concurrency (closed loop) or requests/s (open loop) */
     int64_t start_ns, end_ns;  /* when the level started and ended */
@@ -100,7 +99,6 @@ struct run {
     char run_id[40];       /* unique per run: "20261128T051944Z-3f9a1c" */
     int64_t wall_start_ns; /* CLOCK_REALTIME at mono_start_ns */
     int64_t mono_start_ns;
-    int64_t mono_end_ns;
     const struct spec *spec;
     struct level_run *levels;
     size_t n_levels;

@@ -115,10 +115,11 @@ struct results {
         char *gpu_type;
         double hourly_usd; /* 0: unknown */
     } instance;
-    char *tokenizer_source;  /* NULL: no tokenizer (approximate prompt lengths) */
-    char *token_counts_from; /* "server", "tokenizer", "mixed", or NULL */
-    bool interrupted;        /* partial results */
-    char *profile;           /* the run's load profile ("sweep", "concurrent", ...), or NULL */
+    char *tokenizer_source;   /* NULL: no tokenizer */
+    bool prompts_approximate; /* prompt lengths estimated (4 bytes a token), not counted */
+    char *token_counts_from;  /* "server", "tokenizer", "mixed", or NULL */
+    bool interrupted;         /* partial results */
+    char *profile;            /* the run's load profile ("sweep", "concurrent", ...), or NULL */
     /* time_per_output_token_ms holds GuideLLM's TPOT, not vLLM's: true for
      * GuideLLM files ((last token - first token) / output tokens up to 0.3,
      * (last token - start) / output tokens from 0.4). */

@@ -264,6 +264,8 @@ static void metadata_table(struct buf *out, const struct results *r)
         }
     }
     meta_row(out, "tokenizer", r->tokenizer_source ? r->tokenizer_source : "none");
+    if (r->prompts_approximate)
+        meta_row(out, "prompt lengths", "approximate (4 bytes a token, no tokenizer)");
     meta_row(out, "token counts from", r->token_counts_from);
     char *gen = xasprintf("%s %s", r->format ? r->format : "?",
                           r->generator_version ? r->generator_version : "");

@@ -284,6 +284,9 @@ static cJSON *run_json(const struct results *r, const struct spec *spec, const c
     add_string(inst, "gpu_type", r->instance.gpu_type);
     add_positive(inst, "hourly_usd", r->instance.hourly_usd);
     add_string(o, "tokenizer_source", r->tokenizer_source);
+    cJSON_AddStringToObject(o, "prompt_lengths",
+                            r->prompts_approximate ? "approximate (4 bytes a token, no tokenizer)"
+                                                   : "exact");
     add_string(o, "token_counts_from", r->token_counts_from);
     cJSON *slo = cJSON_AddObjectToObject(o, "slo");
     add_positive(slo, "ttft_ms", r->slo.ttft_ms);

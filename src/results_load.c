@@ -343,6 +343,9 @@ static void read_llmsweep_run(const cJSON *ext, struct results *out)
     out->instance.gpu_type = dup_string(get(inst, "gpu_type"));
     out->instance.hourly_usd = number_or(get(inst, "hourly_usd"), 0);
     out->tokenizer_source = dup_string(get(ext, "tokenizer_source"));
+    const cJSON *lengths = get(ext, "prompt_lengths");
+    out->prompts_approximate =
+        cJSON_IsString(lengths) && strncmp(lengths->valuestring, "approx", 6) == 0;
     out->token_counts_from = dup_string(get(ext, "token_counts_from"));
     out->interrupted = cJSON_IsTrue(get(ext, "interrupted"));
     out->guidellm_tpot = cJSON_IsTrue(get(ext, "guidellm_tpot"));

@@ -459,6 +459,7 @@ static void copy_labels(const struct run *run, struct results *out)
     out->started_at = run->wall_start_ns > 0 ? iso8601_utc(run->wall_start_ns / NS_PER_SEC) : NULL;
     out->interrupted = run->interrupted;
     out->tokenizer_source = dup_or_null(run->tokenizer_source);
+    out->prompts_approximate = run->prompts_approximate;
     out->token_counts_from = token_counts_from(run);
     const struct spec *spec = run->spec;
     if (!spec)

@@ -139,6 +139,7 @@ TEST(outputs_json_is_complete)
     CHECK_NEAR(num_at(run, "instance.hourly_usd"), 3.6, 0);
     CHECK_EQ_STR(cJSON_GetStringValue(at(run, "records")), "inline");
     CHECK(cJSON_IsFalse(at(run, "interrupted")));
+    CHECK_EQ_STR(cJSON_GetStringValue(at(run, "prompt_lengths")), "exact");
     CHECK_EQ_STR(cJSON_GetStringValue(at(root, "config.spec.backend.model")), "m");
     CHECK_EQ_STR(cJSON_GetStringValue(at(root, "config.spec.backend.request_format")),
                  "/v1/chat/completions");
@@ -216,6 +217,7 @@ TEST(outputs_json_round_trips_through_results_load)
     struct fixture f;
     fixture_make(&f, PROFILE_CONSTANT);
     f.results.interrupted = true;
+    f.results.prompts_approximate = true;
     struct buf text = {0};
     results_json_render(&f.results, &f.run, &f.spec, true, &text);
     char path[512];
@@ -230,6 +232,7 @@ TEST(outputs_json_round_trips_through_results_load)
     CHECK_EQ_STR(back.api, "chat");
     CHECK_EQ_STR(back.instance.gpu_type, "NVIDIA L4");
     CHECK(back.interrupted);
+    CHECK(back.prompts_approximate);
     CHECK_NEAR(back.slo.ttft_ms, 200, 0);
     CHECK_EQ_INT(back.n_levels, 1);
     const struct level_summary *a = &f.results.levels[0], *b = &back.levels[0];
