@@ -191,7 +191,7 @@ bool outputs_write(const struct results *r, const struct run *run, const struct 
     bool ok = true;
     if (ok && set->json) {
         results_json_render(r, run, spec, set->records_inline, &text);
-        ok = write_output(dir, "benchmarks.json", &text, written, err);
+        ok = write_output(dir, RESULTS_FILE_NAME, &text, written, err);
         buf_clear(&text);
         if (ok && run && !set->records_inline) {
             records_jsonl_render(run, &text);

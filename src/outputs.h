@@ -59,7 +59,7 @@
 #include "spec.h"
 #include "util.h"
 
-#define COMPLETION_MARKER "benchmarks.json.complete"
+#define COMPLETION_MARKER RESULTS_FILE_NAME RESULTS_MARKER_SUFFIX
 #define SUMMARY_MAX_BYTES 3000 /* Tekton allows 4096 per TaskRun, shared by all results */
 
 /* Which files outputs_write() produces. */

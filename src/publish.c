@@ -181,16 +181,6 @@ static void list_levels(const struct publish_level *levels, size_t n, struct buf
 
 /* ---- plan ----------------------------------------------------------------- */
 
-static char *iso_time(double epoch_seconds)
-{
-    time_t t = (time_t)epoch_seconds;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char text[32];
-    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return xstrdup(text);
-}
-
 static char *tool_of(const struct results *r)
 {
     const char *format = r->format ? r->format : "";
@@ -260,10 +250,9 @@ bool publish_plan_make(const struct results *r, const char *level_arg,
     else
         buf_puts(&key, "unknown-run");
     plan->key = buf_steal(&key);
+    /* results_load dates every start_time that is a date at all. */
     if (r->started_at && r->started_at[0])
         plan->date = xstrdup(r->started_at);
-    else if (r->levels[0].start_time > 0)
-        plan->date = iso_time(r->levels[0].start_time);
     plan->tool = tool_of(r);
     plan->model = r->model ? xstrdup(r->model) : NULL;
     return true;

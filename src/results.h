@@ -22,6 +22,11 @@
 
 #include "util.h"
 
+/* Where `run` writes its results, and the marker it writes last, which
+ * `wait` looks for: FILE + RESULTS_MARKER_SUFFIX. */
+#define RESULTS_FILE_NAME "benchmarks.json"
+#define RESULTS_MARKER_SUFFIX ".complete"
+
 /* GuideLLM's percentile set, in this order: p001 p01 p05 p10 p25 p50 p75
  * p90 p95 p99 p999 (0.1 % ... 99.9 %). */
 #define PERCENTILE_COUNT 11

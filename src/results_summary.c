@@ -78,7 +78,7 @@ static char *render(const struct results *r, int detail, size_t max_levels)
     if (r->instance.hourly_usd > 0)
         add_short(root, "hourly_usd", r->instance.hourly_usd);
     cJSON_AddBoolToObject(root, "complete", !r->interrupted);
-    cJSON_AddStringToObject(root, "results", "benchmarks.json");
+    cJSON_AddStringToObject(root, "results", RESULTS_FILE_NAME);
     cJSON *levels = cJSON_AddArrayToObject(root, "levels");
     size_t n = r->n_levels < max_levels ? r->n_levels : max_levels;
     for (size_t i = 0; i < n; i++)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prices.h"
 #include "stats.h"
 
 enum status {
@@ -349,11 +350,6 @@ static double good_rate(const struct level_run *lr, int metric, int64_t origin, 
     return d.mean;
 }
 
-static double cost_per_1k(double hourly_usd, double tokens_per_second)
-{
-    return hourly_usd / (tokens_per_second * 3600.0) * 1000.0;
-}
-
 static void compute_level(const struct run *run, const struct level_run *lr,
                           const struct results *res, struct level_summary *out)
 {
@@ -418,8 +414,8 @@ static void compute_level(const struct run *run, const struct level_run *lr,
     double total_tps = out->metrics[METRIC_TOKENS_PER_SECOND].successful.mean;
     if (res->instance.hourly_usd > 0 && output_tps > 0 && total_tps > 0) {
         out->has_cost = true;
-        out->cost_per_1k_output_usd = cost_per_1k(res->instance.hourly_usd, output_tps);
-        out->cost_per_1k_total_usd = cost_per_1k(res->instance.hourly_usd, total_tps);
+        out->cost_per_1k_output_usd = cost_per_1k_tokens(res->instance.hourly_usd, output_tps);
+        out->cost_per_1k_total_usd = cost_per_1k_tokens(res->instance.hourly_usd, total_tps);
     }
     free_samples(&ls);
 }

@@ -29,7 +29,7 @@ char *waitfile_results_path(const char *arg)
     struct stat sb;
     if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         size_t len = strlen(arg);
-        return xasprintf("%s%sbenchmarks.json", arg, len && arg[len - 1] == '/' ? "" : "/");
+        return xasprintf("%s%s" RESULTS_FILE_NAME, arg, len && arg[len - 1] == '/' ? "" : "/");
     }
     return xstrdup(arg);
 }

@@ -22,7 +22,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define WAITFILE_MARKER_SUFFIX ".complete"
+#include "results.h"
+
+#define WAITFILE_MARKER_SUFFIX RESULTS_MARKER_SUFFIX
 #define WAITFILE_DEFAULT_INTERVAL_S 20.0
 #define WAITFILE_DEFAULT_STABLE_CHECKS 2 /* as the seed's publish step */
 #define WAITFILE_DEFAULT_TIMEOUT_S (15 * 60.0)

@@ -26,7 +26,7 @@ class Context:
         self.tmp = tempfile.mkdtemp(prefix="llmsweep-it-")
         self.bin = os.path.join(root, "zig-out", "bin", "llmsweep")
         self.cache = os.environ.get("LLMSWEEP_CACHE") or os.path.join(
-            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "llmsweep")
+            os.path.expanduser("~/.cache"), "llmsweep")
         self._procs = []
 
     # --- running things -------------------------------------------------

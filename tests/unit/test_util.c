@@ -98,3 +98,29 @@ TEST(read_trimmed_file_drops_surrounding_white_space)
     CHECK(!read_trimmed_file("/nonexistent/token", &b));
     buf_free(&b);
 }
+
+TEST(buf_printf_text_longer_than_the_room_left)
+{
+    struct buf b = {0};
+    buf_puts(&b, "0123456789");
+    char long_text[1001];
+    memset(long_text, 'x', 1000);
+    long_text[1000] = '\0';
+    buf_printf(&b, "[%s]", long_text);
+    CHECK_EQ_INT(b.len, 1012);
+    CHECK(strncmp(b.data, "0123456789[xxx", 14) == 0);
+    CHECK_EQ_INT(b.data[1011], ']');
+    CHECK_EQ_INT(b.data[1012], '\0');
+    /* Exactly filling the room left must not lose the last byte. */
+    struct buf c = {0};
+    buf_reserve(&c, 0);
+    size_t room = c.cap - 1;
+    char fit[256];
+    memset(fit, 'y', room);
+    fit[room] = '\0';
+    buf_printf(&c, "%s", fit);
+    CHECK_EQ_INT(c.len, room);
+    CHECK_EQ_INT(c.data[room - 1], 'y');
+    buf_free(&b);
+    buf_free(&c);
+}

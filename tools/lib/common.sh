@@ -2,12 +2,12 @@
 #
 # Where things live:
 #   $LLMSWEEP_CACHE   downloads that survive a fresh clone (tarballs, apt index,
-#                     peer venvs); default ${XDG_CACHE_HOME:-$HOME/.cache}/llmsweep
+#                     peer venvs); default $HOME/.cache/llmsweep (as tools/peers)
 #   $ROOT/.deps       per-checkout state: the Zig venv and extracted sources
 #                     (ignored by git)
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CACHE=${LLMSWEEP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmsweep}
+CACHE=${LLMSWEEP_CACHE:-$HOME/.cache/llmsweep}
 DEPS="$ROOT/.deps"
 LOCK="$ROOT/tools/deps.lock"
 ZIG_VERSION=0.17.0
