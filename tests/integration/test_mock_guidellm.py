@@ -1,31 +1,20 @@
 """Issue 4: an independent client agrees with the mock server's timing.
 
-GuideLLM 0.8.1 (tools/peers/guidellm-env; tools/test exports GUIDELLM and
-LLAMA3_TOKENIZER_DIR) runs a short synchronous benchmark against
+GuideLLM 0.8.1 (tools/peers/guidellm-env, which tools/test runs) runs a short synchronous benchmark against
 `llmsweep mock-server`; its TTFT and ITL medians must be within 5 % + 1 ms of
 what the mock was configured with (no jitter, no load model)."""
 import json
 import os
-import subprocess
 
+import guidellm_peer
 import testlib
 
 TTFT_MS, ITL_MS, OUTPUT_TOKENS = 50.0, 10.0, 32
 
 
-def guidellm_env(ctx):
-    exe, tokdir = os.environ.get("GUIDELLM"), os.environ.get("LLAMA3_TOKENIZER_DIR")
-    if not exe or not tokdir:
-        # Not exported (tests run outside tools/test): ask the script, which never installs
-        # with --check.
-        script = os.path.join(ctx.root, "tools", "peers", "guidellm-env")
-        r = subprocess.run([script, "--check"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
-        if r.returncode != 0:
-            raise AssertionError("GuideLLM is not installed: run tools/peers/guidellm-env "
-                                 "(tools/test does it once per run)\n" + r.stderr)
-        env = dict(line.split("=", 1) for line in r.stdout.splitlines() if "=" in line)
-        exe, tokdir = env["GUIDELLM"].strip("'"), env["LLAMA3_TOKENIZER_DIR"].strip("'")
+def guidellm_env():
+    env = guidellm_peer.environment()
+    exe, tokdir = env["GUIDELLM"], env["LLAMA3_TOKENIZER_DIR"]
     testlib.require_file(exe, "GuideLLM (tools/peers/guidellm-env installs it)")
     testlib.require_file(os.path.join(tokdir, "tokenizer.json"),
                          "the Llama 3 tokenizer (tools/peers/guidellm-env installs it)")
@@ -37,10 +26,8 @@ def within(measured, configured):
 
 
 def test_guidellm_medians_match_configured_latency(ctx):
-    exe, tokdir = guidellm_env(ctx)
-    mock = ctx.start([ctx.bin, "mock-server", "--port", "0", "--model", "mock-llama",
-                      "--ttft-ms", str(TTFT_MS), "--itl-ms", str(ITL_MS)], name="mock")
-    url = ctx.wait_for_log(mock, r"listening on (http://\S+)\n").group(1)
+    exe, tokdir = guidellm_env()
+    url = ctx.mock_server("--model", "mock-llama", "--ttft-ms", TTFT_MS, "--itl-ms", ITL_MS)
     out = ctx.path("benchmarks.json")
     env = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
            "GUIDELLM__DEFAULT_RESULTS_DIR": ctx.tmp}

@@ -37,9 +37,7 @@ class Registry:
                            text=True, timeout=900)
         if r.returncode != 0:
             raise AssertionError(f"registry-up failed (exit {r.returncode}):\n{r.stderr[-3000:]}")
-        for line in r.stdout.splitlines():
-            key, _, value = line.partition("=")
-            self.env[key] = value
+        self.env = peers.parse_env(r.stdout)
         self.url = self.env["REGISTRY_URL"]
         return self
 

@@ -63,11 +63,11 @@ class Context:
 
     def mock_server(self, *args, name="mock"):
         """Starts `llmsweep mock-server --port 0 ARGS...`; returns its base URL
-        (http://127.0.0.1:PORT) once it listens."""
+        (http://127.0.0.1:PORT, https:// with TLS) once it listens."""
         require_file(self.bin, "the llmsweep binary (run tools/zig build)")
         proc = self.start([self.bin, "mock-server", "--port", "0"] + [str(a) for a in args],
                           name=name)
-        return self.wait_for_log(proc, r"listening on (http://\S+)").group(1)
+        return self.wait_for_log(proc, r"listening on (https?://\S+)").group(1)
 
     def wait_for_log(self, proc, pattern, timeout=30):
         """Waits until proc's log matches pattern; returns the match."""
