@@ -549,7 +549,6 @@ static bool add_pre_tokenizer(struct loader *ld, const cJSON *n)
             struct buf rerr = {0};
             st.regex = pretok_regex_compile(gpt2, strlen(gpt2), &rerr);
             buf_free(&rerr);
-            st.behavior = SPLIT_ISOLATED;
         }
         t->byte_level = true;
     } else if (strcmp(type, "Metaspace") == 0) {
