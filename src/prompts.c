@@ -50,7 +50,8 @@ struct prompt_source {
     size_t n_single;
     uint32_t *by_len[MAX_WORD + 2]; /* byte mode: units by total length */
     size_t n_by_len[MAX_WORD + 2];
-    uint64_t lead_space, lead_mult; /* lead: index -> (i * mult) mod space, digits base K */
+    /* lead: index -> (index * mult + offset) mod space, its base-K digits units */
+    uint64_t lead_base, lead_space, lead_mult, lead_offset;
 
     struct buf prefix;      /* the shared prefix text */
     long prefix_cost;       /* its cost: shared_prefix tokens (or 4 bytes each) */
@@ -187,7 +188,7 @@ static bool build_units(struct prompt_source *ps, struct tokenizer_session *s, s
  * is coprime to K; consecutive requests differ in the first digit. */
 static void setup_lead(struct prompt_source *ps)
 {
-    uint64_t k = ps->tok ? ps->n_single : ps->n_units;
+    uint64_t k = ps->lead_base = ps->tok ? ps->n_single : ps->n_units;
     ps->lead_space = 1;
     for (int i = 0; i < LEAD_WORDS; i++)
         ps->lead_space *= k;
@@ -204,18 +205,21 @@ static void setup_lead(struct prompt_source *ps)
             break;
     }
     ps->lead_mult = mult;
+    ps->lead_offset = stream_state(ps->seed, 0, 5) % ps->lead_space;
 }
 
-static uint32_t lead_unit(const struct prompt_source *ps, uint64_t index, int digit)
+static uint64_t lead_number(const struct prompt_source *ps, uint64_t index)
 {
-    uint64_t k = ps->tok ? ps->n_single : ps->n_units;
-    uint64_t offset = stream_state(ps->seed, 0, 5) % ps->lead_space;
-    uint64_t v =
-        ((index % ps->lead_space) * ps->lead_mult % ps->lead_space + offset) % ps->lead_space;
-    for (int i = 0; i < digit; i++)
-        v /= k;
-    v %= k;
-    return ps->tok ? ps->single[v] : (uint32_t)v;
+    return ((index % ps->lead_space) * ps->lead_mult % ps->lead_space + ps->lead_offset) %
+           ps->lead_space;
+}
+
+/* The unit of the lowest base-K digit of *lead; that digit is dropped. */
+static uint32_t next_lead_unit(const struct prompt_source *ps, uint64_t *lead)
+{
+    uint64_t digit = *lead % ps->lead_base;
+    *lead /= ps->lead_base;
+    return ps->tok ? ps->single[digit] : (uint32_t)digit;
 }
 
 /* --- filling ---------------------------------------------------------------------- */
@@ -511,8 +515,9 @@ void prompt_make(const struct prompt_source *ps, struct tokenizer_session *sessi
         buf_append(&b, ps->prefix.data ? ps->prefix.data : "", ps->prefix.len);
         remaining -= prefix_cost;
         keep = b.len;
+        uint64_t lead = lead_number(ps, index);
         for (int d = 0; d < LEAD_WORDS; d++) {
-            uint32_t u = lead_unit(ps, index, d);
+            uint32_t u = next_lead_unit(ps, &lead);
             long cost = ps->tok ? unit_cost(ps, u, b.len == 0)
                                 : (long)ps->units[u].len - (b.len == 0 ? 1 : 0);
             /* Without a tokenizer the lead must leave room for whole words. */
