@@ -89,7 +89,7 @@ def test_fetch_follows_redirects_and_keeps_the_token_at_home(ctx):
         with open(os.path.join(out, name)) as a, open(files[name]) as b:
             assert a.read() == b.read(), name
     assert not os.path.exists(os.path.join(out, "tekken.json"))
-    assert not [n for n in os.listdir(out) if ".tmp." in n], os.listdir(out)
+    assert not [n for n in os.listdir(out) if ".tmp" in n], os.listdir(out)
     cached = ctx.path("cache", "hub", "org--open", "main")
     with open(os.path.join(cached, ".commit")) as f:
         assert f.read() == COMMIT
