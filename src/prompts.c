@@ -41,7 +41,6 @@ struct prompt_source {
     bool additive;
     uint64_t seed;
     struct token_dist prompt_dist, output_dist;
-    int shared_prefix;
 
     char *unit_text;
     struct unit *units;
@@ -54,7 +53,7 @@ struct prompt_source {
     uint64_t lead_base, lead_space, lead_mult, lead_offset;
 
     struct buf prefix;      /* the shared prefix text */
-    long prefix_cost;       /* its cost: shared_prefix tokens (or 4 bytes each) */
+    long prefix_cost;       /* its cost: shared_prefix_tokens tokens (or 4 bytes each) */
     uint32_t *prefix_units; /* its units, for cuts */
     size_t n_prefix_units;
 
@@ -134,7 +133,7 @@ static bool build_units(struct prompt_source *ps, struct tokenizer_session *s, s
     struct buf text = {0}, probe = {0};
     ps->units = xcalloc(unicode_name_words_count, sizeof *ps->units);
     const char *anchor = "x";
-    size_t anchor_cost = ps->tok ? count_tokens(ps, s, anchor, 1) : 1;
+    size_t anchor_cost = count_tokens(ps, s, anchor, 1);
     for (size_t i = 0; i < unicode_name_words_count; i++) {
         const char *w = unicode_name_words[i];
         size_t wlen = strlen(w);
@@ -378,7 +377,6 @@ struct prompt_source *prompt_source_new(const struct spec *spec, const struct to
     ps->seed = spec->workload.seed;
     ps->prompt_dist = spec->workload.prompt_tokens;
     ps->output_dist = spec->workload.output_tokens;
-    ps->shared_prefix = spec->workload.shared_prefix_tokens;
     struct tokenizer_session *s = tok ? tokenizer_session_new(tok) : NULL;
     bool ok = true;
     if (spec->workload.dataset) {
@@ -396,7 +394,7 @@ struct prompt_source *prompt_source_new(const struct spec *spec, const struct to
             setup_lead(ps);
             ps->additive = !tok || costs_add_up(ps, s);
             uint64_t rng = stream_state(ps->seed, 0, 3);
-            long target = (long)ps->shared_prefix * (tok ? 1 : BYTES_PER_TOKEN);
+            long target = (long)spec->workload.shared_prefix_tokens * (tok ? 1 : BYTES_PER_TOKEN);
             ps->prefix_cost = target;
             if (tok)
                 ps->prefix_cost -= fill_tokens(ps, &rng, &ps->prefix, target, &ps->prefix_units,
