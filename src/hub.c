@@ -29,18 +29,13 @@ static bool env_true(const char *name)
 static char *read_token_file(const char *path, bool must_exist, struct buf *err)
 {
     struct buf data = {0};
-    if (!read_file(path, &data)) {
+    if (!read_trimmed_file(path, &data)) {
         if (must_exist)
             buf_printf(err, "cannot read the token file %s: %s", path, strerror(errno));
         buf_free(&data);
         return NULL;
     }
-    size_t start = 0, end = data.len;
-    while (start < end && isspace((unsigned char)data.data[start]))
-        start++;
-    while (end > start && isspace((unsigned char)data.data[end - 1]))
-        end--;
-    char *token = end > start ? xstrndup(data.data + start, end - start) : NULL;
+    char *token = data.len ? buf_steal(&data) : NULL;
     buf_free(&data);
     if (!token && must_exist)
         buf_printf(err, "the token file %s is empty", path);
