@@ -3,7 +3,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outputs.h"
+#include "registry.h"
 #include "tokenizer.h"
 
 static const char *const hub_files[] = {"tokenizer.json", "tokenizer_config.json", "tekken.json"};
@@ -28,18 +29,13 @@ static bool env_true(const char *name)
 static char *read_token_file(const char *path, bool must_exist, struct buf *err)
 {
     struct buf data = {0};
-    if (!read_file(path, &data)) {
+    if (!read_trimmed_file(path, &data)) {
         if (must_exist)
             buf_printf(err, "cannot read the token file %s: %s", path, strerror(errno));
         buf_free(&data);
         return NULL;
     }
-    size_t start = 0, end = data.len;
-    while (start < end && isspace((unsigned char)data.data[start]))
-        start++;
-    while (end > start && isspace((unsigned char)data.data[end - 1]))
-        end--;
-    char *token = end > start ? xstrndup(data.data + start, end - start) : NULL;
+    char *token = data.len ? buf_steal(&data) : NULL;
     buf_free(&data);
     if (!token && must_exist)
         buf_printf(err, "the token file %s is empty", path);
@@ -143,39 +139,13 @@ static bool make_dirs(const char *path, struct buf *err)
     return true;
 }
 
-/* Temporary file in the same folder, fsync, rename: readers never see half a file. */
+/* Readers never see half a file: write_file_atomic (outputs.h). */
 static bool write_atomic(const char *dir, const char *name, const char *data, size_t len,
                          struct buf *err)
 {
     char *path = xasprintf("%s/%s", dir, name);
-    char *tmp = xasprintf("%s/.%s.tmp.%ld", dir, name, (long)getpid());
-    bool ok = false;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        buf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            buf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            goto done;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        buf_printf(err, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        goto done;
-    }
-    ok = true;
-done:
+    bool ok = write_file_atomic(path, data, len, err);
     free(path);
-    free(tmp);
     return ok;
 }
 
@@ -219,17 +189,6 @@ static bool copy_files(const char *from, const char *to, struct buf *err)
 
 /* --- the Hub ------------------------------------------------------------------------ */
 
-static void url_escape(struct buf *out, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (isalnum(c) || strchr("-_.~", c))
-            buf_putc(out, (char)c);
-        else
-            buf_printf(out, "%%%02X", c);
-    }
-}
-
 static bool is_commit(const char *rev)
 {
     if (strlen(rev) != 40)
@@ -254,7 +213,7 @@ static enum fetch_result fetch_one(const struct hub_options *o, const char *repo
 {
     struct buf url = {0}, auth = {0}, code = {0};
     buf_printf(&url, "%s/%s/resolve/", o->endpoint, repo);
-    url_escape(&url, revision);
+    registry_url_encode(revision, &url);
     buf_printf(&url, "/%s", file);
     const char *headers[1];
     size_t n_headers = 0;
@@ -406,7 +365,7 @@ char *hub_fetch_tokenizer(const struct hub_options *o, const char *repo, const c
             buf_putc(&dir, *p);
     }
     buf_putc(&dir, '/');
-    url_escape(&dir, revision);
+    registry_url_encode(revision, &dir);
     char *cache = buf_steal(&dir);
     char *result = NULL;
     bool have_cache = cache_complete(cache);

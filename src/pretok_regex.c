@@ -19,7 +19,6 @@
 #define REPEAT_INF (-1)
 
 enum node_kind {
-    N_CLASS,
     N_ALT,
     N_REPEAT,
     N_GROUP_OPT,
@@ -39,7 +38,7 @@ struct char_class {
 struct node {
     enum node_kind kind;
     struct node *next;
-    struct char_class *cls;            /* N_CLASS, N_REPEAT */
+    struct char_class *cls;            /* N_REPEAT */
     int min, max;                      /* N_REPEAT */
     struct node *branch[MAX_BRANCHES]; /* N_ALT; [0] for groups and lookarounds */
     int nbranches;
@@ -201,9 +200,8 @@ static uint32_t parse_hex(struct parser *ps, int maxdigits, bool braced)
 }
 
 /* Parses an escape after the backslash into class c (a set or a literal). */
-static void parse_escape(struct parser *ps, struct char_class *c, bool negated_context)
+static void parse_escape(struct parser *ps, struct char_class *c)
 {
-    (void)negated_context;
     if (ps->p >= ps->end) {
         fail(ps, "trailing backslash");
         return;
@@ -301,19 +299,11 @@ static uint32_t next_cp(struct parser *ps)
 
 static void finish_class(struct char_class *c)
 {
+    c->ascii[0] = c->ascii[1] = 0;
     for (uint32_t cp = 0; cp < 128; cp++) {
-        c->ascii[cp >> 6] &= ~(1ull << (cp & 63));
+        if (class_test(c, cp))
+            c->ascii[cp >> 6] |= 1ull << (cp & 63);
     }
-    uint64_t bits[2] = {0, 0};
-    bool neg = c->negate;
-    c->negate = false;
-    for (uint32_t cp = 0; cp < 128; cp++) {
-        if (class_test(c, cp) != neg)
-            bits[cp >> 6] |= 1ull << (cp & 63);
-    }
-    c->negate = neg;
-    c->ascii[0] = bits[0];
-    c->ascii[1] = bits[1];
 }
 
 static struct char_class *parse_bracket(struct parser *ps)
@@ -340,7 +330,7 @@ static struct char_class *parse_bracket(struct parser *ps)
             struct char_class tmp = {0};
             bool save = ps->icase;
             ps->icase = false;
-            parse_escape(ps, &tmp, false);
+            parse_escape(ps, &tmp);
             ps->icase = save;
             if (tmp.nranges != 1 || tmp.categories || tmp.space || tmp.not_space || tmp.word ||
                 tmp.not_word) {
@@ -365,7 +355,7 @@ static struct char_class *parse_bracket(struct parser *ps)
             if (*ps->p == '\\') {
                 ps->p++;
                 struct char_class tmp = {0};
-                parse_escape(ps, &tmp, false);
+                parse_escape(ps, &tmp);
                 if (tmp.nranges != 1) {
                     fail(ps, "bad range end");
                     return c;
@@ -465,7 +455,7 @@ static struct node *parse_atom(struct parser *ps)
         } else if (ch == '\\') {
             ps->p++;
             cls = new_class(ps);
-            parse_escape(ps, cls, false);
+            parse_escape(ps, cls);
             finish_class(cls);
         } else {
             cls = new_class(ps);
@@ -728,7 +718,6 @@ static bool match(const struct subject *s, const struct node *n, size_t pos, con
             n = n->next;
             continue;
         }
-        case N_CLASS: return false; /* not produced by the parser */
         }
     }
 }

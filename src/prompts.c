@@ -41,7 +41,6 @@ struct prompt_source {
     bool additive;
     uint64_t seed;
     struct token_dist prompt_dist, output_dist;
-    int shared_prefix;
 
     char *unit_text;
     struct unit *units;
@@ -50,10 +49,11 @@ struct prompt_source {
     size_t n_single;
     uint32_t *by_len[MAX_WORD + 2]; /* byte mode: units by total length */
     size_t n_by_len[MAX_WORD + 2];
-    uint64_t lead_space, lead_mult; /* lead: index -> (i * mult) mod space, digits base K */
+    /* lead: index -> (index * mult + offset) mod space, its base-K digits units */
+    uint64_t lead_base, lead_space, lead_mult, lead_offset;
 
     struct buf prefix;      /* the shared prefix text */
-    long prefix_cost;       /* its cost: shared_prefix tokens (or 4 bytes each) */
+    long prefix_cost;       /* its cost: shared_prefix_tokens tokens (or 4 bytes each) */
     uint32_t *prefix_units; /* its units, for cuts */
     size_t n_prefix_units;
 
@@ -133,7 +133,7 @@ static bool build_units(struct prompt_source *ps, struct tokenizer_session *s, s
     struct buf text = {0}, probe = {0};
     ps->units = xcalloc(unicode_name_words_count, sizeof *ps->units);
     const char *anchor = "x";
-    size_t anchor_cost = ps->tok ? count_tokens(ps, s, anchor, 1) : 1;
+    size_t anchor_cost = count_tokens(ps, s, anchor, 1);
     for (size_t i = 0; i < unicode_name_words_count; i++) {
         const char *w = unicode_name_words[i];
         size_t wlen = strlen(w);
@@ -187,7 +187,7 @@ static bool build_units(struct prompt_source *ps, struct tokenizer_session *s, s
  * is coprime to K; consecutive requests differ in the first digit. */
 static void setup_lead(struct prompt_source *ps)
 {
-    uint64_t k = ps->tok ? ps->n_single : ps->n_units;
+    uint64_t k = ps->lead_base = ps->tok ? ps->n_single : ps->n_units;
     ps->lead_space = 1;
     for (int i = 0; i < LEAD_WORDS; i++)
         ps->lead_space *= k;
@@ -204,18 +204,21 @@ static void setup_lead(struct prompt_source *ps)
             break;
     }
     ps->lead_mult = mult;
+    ps->lead_offset = stream_state(ps->seed, 0, 5) % ps->lead_space;
 }
 
-static uint32_t lead_unit(const struct prompt_source *ps, uint64_t index, int digit)
+static uint64_t lead_number(const struct prompt_source *ps, uint64_t index)
 {
-    uint64_t k = ps->tok ? ps->n_single : ps->n_units;
-    uint64_t offset = stream_state(ps->seed, 0, 5) % ps->lead_space;
-    uint64_t v =
-        ((index % ps->lead_space) * ps->lead_mult % ps->lead_space + offset) % ps->lead_space;
-    for (int i = 0; i < digit; i++)
-        v /= k;
-    v %= k;
-    return ps->tok ? ps->single[v] : (uint32_t)v;
+    return ((index % ps->lead_space) * ps->lead_mult % ps->lead_space + ps->lead_offset) %
+           ps->lead_space;
+}
+
+/* The unit of the lowest base-K digit of *lead; that digit is dropped. */
+static uint32_t next_lead_unit(const struct prompt_source *ps, uint64_t *lead)
+{
+    uint64_t digit = *lead % ps->lead_base;
+    *lead /= ps->lead_base;
+    return ps->tok ? ps->single[digit] : (uint32_t)digit;
 }
 
 /* --- filling ---------------------------------------------------------------------- */
@@ -374,7 +377,6 @@ struct prompt_source *prompt_source_new(const struct spec *spec, const struct to
     ps->seed = spec->workload.seed;
     ps->prompt_dist = spec->workload.prompt_tokens;
     ps->output_dist = spec->workload.output_tokens;
-    ps->shared_prefix = spec->workload.shared_prefix_tokens;
     struct tokenizer_session *s = tok ? tokenizer_session_new(tok) : NULL;
     bool ok = true;
     if (spec->workload.dataset) {
@@ -392,7 +394,7 @@ struct prompt_source *prompt_source_new(const struct spec *spec, const struct to
             setup_lead(ps);
             ps->additive = !tok || costs_add_up(ps, s);
             uint64_t rng = stream_state(ps->seed, 0, 3);
-            long target = (long)ps->shared_prefix * (tok ? 1 : BYTES_PER_TOKEN);
+            long target = (long)spec->workload.shared_prefix_tokens * (tok ? 1 : BYTES_PER_TOKEN);
             ps->prefix_cost = target;
             if (tok)
                 ps->prefix_cost -= fill_tokens(ps, &rng, &ps->prefix, target, &ps->prefix_units,
@@ -511,8 +513,9 @@ void prompt_make(const struct prompt_source *ps, struct tokenizer_session *sessi
         buf_append(&b, ps->prefix.data ? ps->prefix.data : "", ps->prefix.len);
         remaining -= prefix_cost;
         keep = b.len;
+        uint64_t lead = lead_number(ps, index);
         for (int d = 0; d < LEAD_WORDS; d++) {
-            uint32_t u = lead_unit(ps, index, d);
+            uint32_t u = next_lead_unit(ps, &lead);
             long cost = ps->tok ? unit_cost(ps, u, b.len == 0)
                                 : (long)ps->units[u].len - (b.len == 0 ? 1 : 0);
             /* Without a tokenizer the lead must leave room for whole words. */

@@ -106,11 +106,6 @@ void tokenizer_session_free(struct tokenizer_session *s)
     free(s);
 }
 
-const struct tokenizer *tokenizer_session_tokenizer(const struct tokenizer_session *s)
-{
-    return s->tok;
-}
-
 /* --- the pre-token cache ---------------------------------------------------- */
 
 static bool cache_get(struct tokenizer_session *s, const char *w, size_t len, uint64_t h,
@@ -314,6 +309,22 @@ static void bpe_word(struct tokenizer_session *s, const char *w, size_t len, str
         cache_put(s, w, len, h, out->v + first, out->len - first);
 }
 
+/* Appends text to out with every occurrence of pat replaced by with. */
+static void append_replacing(struct buf *out, const char *text, size_t len, const char *pat,
+                             size_t plen, const char *with, size_t wlen)
+{
+    buf_append(out, "", 0);
+    for (size_t p = 0; p < len;) {
+        const char *hit = memmem(text + p, len - p, pat, plen);
+        size_t stop = hit ? (size_t)(hit - text) : len;
+        buf_append(out, text + p, stop - p);
+        if (!hit)
+            break;
+        buf_append(out, with, wlen);
+        p = stop + plen;
+    }
+}
+
 /* --- pre-tokenizers ------------------------------------------------------------- */
 
 static void pretokenize(struct tokenizer_session *s, size_t depth, const char *text, size_t len,
@@ -444,6 +455,22 @@ static size_t find_char_spans(struct tokenizer_session *s, size_t depth, const c
     return n;
 }
 
+/* Regex matches and the gaps between them as pieces of their own (Isolated),
+ * streamed to the next pre-tokenizer without a span list: the hot path. */
+static void split_isolated(struct tokenizer_session *s, size_t depth, const struct pretok_regex *rx,
+                           const char *text, size_t len, bool at_start, struct token_ids *out)
+{
+    size_t pos = 0, ms, me;
+    while (pretok_regex_find(rx, text, len, pos, &ms, &me)) {
+        if (ms > pos)
+            pretokenize(s, depth + 1, text + pos, ms - pos, at_start && pos == 0, out);
+        pretokenize(s, depth + 1, text + ms, me - ms, at_start && ms == 0, out);
+        pos = me;
+    }
+    if (pos < len)
+        pretokenize(s, depth + 1, text + pos, len - pos, at_start && pos == 0, out);
+}
+
 static void pretokenize(struct tokenizer_session *s, size_t depth, const char *text, size_t len,
                         bool at_start, struct token_ids *out)
 {
@@ -456,16 +483,7 @@ static void pretokenize(struct tokenizer_session *s, size_t depth, const char *t
     switch (st->kind) {
     case PRE_SPLIT:
         if (st->behavior == SPLIT_ISOLATED && st->regex) {
-            /* The hot path: stream the pieces, no span list. */
-            size_t pos = 0, ms, me;
-            while (pretok_regex_find(st->regex, text, len, pos, &ms, &me)) {
-                if (ms > pos)
-                    pretokenize(s, depth + 1, text + pos, ms - pos, at_start && pos == 0, out);
-                pretokenize(s, depth + 1, text + ms, me - ms, at_start && ms == 0, out);
-                pos = me;
-            }
-            if (pos < len)
-                pretokenize(s, depth + 1, text + pos, len - pos, at_start && pos == 0, out);
+            split_isolated(s, depth, st->regex, text, len, at_start, out);
             return;
         }
         emit_split(s, depth, text, find_spans(s, depth, st, text, len), st->behavior, at_start,
@@ -481,8 +499,7 @@ static void pretokenize(struct tokenizer_session *s, size_t depth, const char *t
             len = b->len;
         }
         if (st->use_regex) {
-            emit_split(s, depth, text, find_spans(s, depth, st, text, len), SPLIT_ISOLATED,
-                       at_start, out);
+            split_isolated(s, depth, st->regex, text, len, at_start, out);
             return;
         }
         pretokenize(s, depth + 1, text, len, at_start, out);
@@ -538,27 +555,12 @@ void tok_normalize(const struct tokenizer *t, const char *text, size_t len, stru
             buf_append(tmp, cur->data, cur->len);
             break;
         case NORM_REPLACE:
-            tok_replace_all(tmp, cur->data, cur->len, st->a, st->alen, st->b, st->blen);
+            append_replacing(tmp, cur->data, cur->len, st->a, st->alen, st->b, st->blen);
             break;
         }
         struct buf swap = *cur;
         *cur = *tmp;
         *tmp = swap;
-    }
-}
-
-void tok_replace_all(struct buf *out, const char *text, size_t len, const char *pat, size_t plen,
-                     const char *with, size_t wlen)
-{
-    buf_append(out, "", 0);
-    for (size_t p = 0; p < len;) {
-        const char *hit = memmem(text + p, len - p, pat, plen);
-        size_t stop = hit ? (size_t)(hit - text) : len;
-        buf_append(out, text + p, stop - p);
-        if (!hit)
-            break;
-        buf_append(out, with, wlen);
-        p = stop + plen;
     }
 }
 
@@ -758,7 +760,7 @@ static void decode_byte_level(struct strlist *l)
 static void replace_all(struct buf *tk, const char *pat, size_t plen, const char *with, size_t wlen)
 {
     struct buf r = {0};
-    tok_replace_all(&r, tk->data, tk->len, pat, plen, with, wlen);
+    append_replacing(&r, tk->data, tk->len, pat, plen, with, wlen);
     buf_free(tk);
     *tk = r;
 }

@@ -74,7 +74,6 @@ uint32_t tokenizer_vocab_size(const struct tokenizer *tok);
 
 struct tokenizer_session *tokenizer_session_new(const struct tokenizer *tok);
 void tokenizer_session_free(struct tokenizer_session *s);
-const struct tokenizer *tokenizer_session_tokenizer(const struct tokenizer_session *s);
 
 enum {
     /* Run the post-processor (BOS/EOS etc.), like encode(add_special_tokens=True). */

@@ -138,9 +138,6 @@ uint32_t strmap_get(const struct strmap *m, const char *key, size_t len);
 /* Runs the normalizer chain over text into out (tmp: scratch). */
 void tok_normalize(const struct tokenizer *t, const char *text, size_t len, struct buf *out,
                    struct buf *tmp);
-/* Appends text to out with every occurrence of pat replaced by with. */
-void tok_replace_all(struct buf *out, const char *text, size_t len, const char *pat, size_t plen,
-                     const char *with, size_t wlen);
 uint64_t tok_hash(const char *s, size_t len);
 /* GPT-2's bytes_to_unicode inverted: the byte a byte-level character
  * stands for, or -1. */

@@ -247,6 +247,32 @@ static bool skip_value(struct scan *s)
     return true;
 }
 
+/* The next member of an object whose '{' has been read: its key into key
+ * and the span of its value. 1: a member; 0: the closing '}' (consumed);
+ * -1: not valid JSON, with value->p NULL if the key was bad, else the
+ * value's start. */
+static int next_member(struct scan *s, struct buf *key, struct scan *value)
+{
+    *value = (struct scan){0};
+    skip_ws(s);
+    if (s->p < s->end && *s->p == '}') {
+        s->p++;
+        return 0;
+    }
+    buf_clear(key);
+    if (!scan_string(s, key) || !expect(s, ':'))
+        return -1;
+    skip_ws(s);
+    value->p = s->p;
+    if (!skip_value(s))
+        return -1;
+    value->end = s->p;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == ',')
+        s->p++;
+    return 1;
+}
+
 /* --- the tokenizer being built --------------------------------------------- */
 
 struct loader {
@@ -256,10 +282,9 @@ struct loader {
     /* id -> text, growing */
     uint32_t cap_ids;
     struct buf texts;
-    struct scan vocab_span, merges_span;
-    bool have_vocab, have_merges;
-    char *unk_token; /* owned */
-    bool *in_vocab;  /* per id: named by model.vocab (not only by added_tokens) */
+    struct scan vocab_span, merges_span; /* .p NULL: absent */
+    char *unk_token;                     /* owned */
+    bool *in_vocab; /* per id: named by model.vocab (not only by added_tokens) */
 };
 
 static bool failf(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -318,6 +343,14 @@ int tok_byte_of_char(uint32_t cp)
     return -1;
 }
 
+/* tok_byte_of_char for every character byte_level_to_bytes can meet. */
+#define BYTE_LEVEL_CHARS 0x144
+static void byte_level_table(int table[BYTE_LEVEL_CHARS])
+{
+    for (uint32_t cp = 0; cp < BYTE_LEVEL_CHARS; cp++)
+        table[cp] = tok_byte_of_char(cp);
+}
+
 /* Byte-level text -> raw bytes. False if a character is outside the alphabet. */
 static bool byte_level_to_bytes(const char *text, size_t len, struct buf *out, const int *table)
 {
@@ -331,7 +364,7 @@ static bool byte_level_to_bytes(const char *text, size_t len, struct buf *out, c
             i++;
         } else if ((u[i] & 0xE0) == 0xC0 && i + 1 < len && (u[i + 1] & 0xC0) == 0x80) {
             uint32_t cp = (uint32_t)(u[i] & 0x1F) << 6 | (u[i + 1] & 0x3F);
-            b = cp < 0x144 ? table[cp] : -1;
+            b = cp < BYTE_LEVEL_CHARS ? table[cp] : -1;
             i += 2;
         } else {
             return false;
@@ -549,7 +582,6 @@ static bool add_pre_tokenizer(struct loader *ld, const cJSON *n)
             struct buf rerr = {0};
             st.regex = pretok_regex_compile(gpt2, strlen(gpt2), &rerr);
             buf_free(&rerr);
-            st.behavior = SPLIT_ISOLATED;
         }
         t->byte_level = true;
     } else if (strcmp(type, "Metaspace") == 0) {
@@ -745,57 +777,35 @@ static bool scan_model(struct loader *ld, struct scan *s)
 {
     if (!expect(s, '{'))
         return failf(ld, "\"model\" is not an object");
-    struct buf rest = {0};
+    struct buf rest = {0}, key = {0};
     buf_putc(&rest, '{');
-    bool first = true;
-    struct buf key = {0};
-    for (;;) {
-        skip_ws(s);
-        if (s->p < s->end && *s->p == '}') {
-            s->p++;
-            break;
-        }
-        buf_clear(&key);
-        if (!scan_string(s, &key) || !expect(s, ':'))
-            goto bad;
-        skip_ws(s);
-        const char *vstart = s->p;
-        if (!skip_value(s))
-            goto bad;
+    struct scan value;
+    int more;
+    while ((more = next_member(s, &key, &value)) > 0) {
         if (strcmp(key.data, "vocab") == 0) {
-            ld->vocab_span = (struct scan){vstart, s->p};
-            ld->have_vocab = true;
+            ld->vocab_span = value;
         } else if (strcmp(key.data, "merges") == 0) {
-            ld->merges_span = (struct scan){vstart, s->p};
-            ld->have_merges = true;
+            ld->merges_span = value;
         } else {
-            if (!first)
+            if (rest.len > 1)
                 buf_putc(&rest, ',');
-            first = false;
             cJSON *k = cJSON_CreateString(key.data);
             char *ktext = cJSON_PrintUnformatted(k);
             buf_printf(&rest, "%s:", ktext);
             free(ktext);
             cJSON_Delete(k);
-            buf_append(&rest, vstart, (size_t)(s->p - vstart));
+            buf_append(&rest, value.p, (size_t)(value.end - value.p));
         }
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',')
-            s->p++;
     }
-    buf_putc(&rest, '}');
     buf_free(&key);
-    cJSON *m = cJSON_ParseWithLength(rest.data, rest.len);
+    buf_putc(&rest, '}');
+    cJSON *m = more == 0 ? cJSON_ParseWithLength(rest.data, rest.len) : NULL;
     bool ok = m && model_options(ld, m);
     if (!m)
         failf(ld, "\"model\" is not valid JSON");
     cJSON_Delete(m);
     buf_free(&rest);
     return ok;
-bad:
-    buf_free(&key);
-    buf_free(&rest);
-    return failf(ld, "\"model\" is not valid JSON");
 }
 
 static bool scan_vocab(struct loader *ld)
@@ -845,9 +855,8 @@ bad:
 static void build_keys(struct loader *ld)
 {
     struct tokenizer *t = ld->tok;
-    int table[0x144];
-    for (uint32_t cp = 0; cp < 0x144; cp++)
-        table[cp] = tok_byte_of_char(cp);
+    int table[BYTE_LEVEL_CHARS];
+    byte_level_table(table);
     t->key_off = xmalloc(t->vocab_size * sizeof *t->key_off);
     t->key_len = xmalloc(t->vocab_size * sizeof *t->key_len);
     struct buf keys = {0};
@@ -903,9 +912,8 @@ static bool add_merge(struct loader *ld, const char *a, size_t alen, const char 
 static bool scan_merges(struct loader *ld)
 {
     struct scan s = ld->merges_span;
-    int table[0x144];
-    for (uint32_t cp = 0; cp < 0x144; cp++)
-        table[cp] = tok_byte_of_char(cp);
+    int table[BYTE_LEVEL_CHARS];
+    byte_level_table(table);
     if (!expect(&s, '['))
         return failf(ld, "model.merges is not an array");
     /* Count first so the map is sized once: quotes / 2 bounds the number
@@ -1140,40 +1148,28 @@ static bool tekken_load(struct loader *ld, const char *json, size_t len)
 {
     struct tokenizer *t = ld->tok;
     struct scan s = {json, json + len};
-    const char *config[2] = {0}, *vocab[2] = {0}, *specials[2] = {0};
+    struct scan config = {0}, vocab = {0}, specials = {0}, value;
     struct buf key = {0}, tmp = {0}, bytes = {0};
     bool ok = false;
     cJSON *cfg = NULL, *sp = NULL;
     if (!expect(&s, '{'))
         goto bad_json;
-    for (;;) {
-        skip_ws(&s);
-        if (s.p < s.end && *s.p == '}')
-            break;
-        buf_clear(&key);
-        if (!scan_string(&s, &key) || !expect(&s, ':'))
-            goto bad_json;
-        skip_ws(&s);
-        const char *v = s.p;
-        if (!skip_value(&s))
-            goto bad_json;
-        const char **slot = strcmp(key.data, "config") == 0           ? config
-                            : strcmp(key.data, "vocab") == 0          ? vocab
-                            : strcmp(key.data, "special_tokens") == 0 ? specials
-                                                                      : NULL;
-        if (slot) {
-            slot[0] = v;
-            slot[1] = s.p;
-        }
-        skip_ws(&s);
-        if (s.p < s.end && *s.p == ',')
-            s.p++;
+    int more;
+    while ((more = next_member(&s, &key, &value)) > 0) {
+        if (strcmp(key.data, "config") == 0)
+            config = value;
+        else if (strcmp(key.data, "vocab") == 0)
+            vocab = value;
+        else if (strcmp(key.data, "special_tokens") == 0)
+            specials = value;
     }
-    if (!config[0] || !vocab[0]) {
+    if (more < 0)
+        goto bad_json;
+    if (!config.p || !vocab.p) {
         failf(ld, "a tekken.json needs \"config\" and \"vocab\"");
         goto done;
     }
-    cfg = cJSON_ParseWithLength(config[0], (size_t)(config[1] - config[0]));
+    cfg = cJSON_ParseWithLength(config.p, (size_t)(config.end - config.p));
     const char *pattern = jstr(cfg, "pattern");
     const cJSON *vsize = cJSON_GetObjectItemCaseSensitive(cfg, "default_vocab_size");
     const cJSON *nspecial = cJSON_GetObjectItemCaseSensitive(cfg, "default_num_special_tokens");
@@ -1189,8 +1185,8 @@ static bool tekken_load(struct loader *ld, const char *json, size_t len)
     /* Special tokens: the file's list or the defaults, then "<SPECIAL_i>". */
     ensure_id(ld, (uint32_t)vsize->valuedouble - 1);
     uint32_t n_listed = 0;
-    if (specials[0]) {
-        sp = cJSON_ParseWithLength(specials[0], (size_t)(specials[1] - specials[0]));
+    if (specials.p) {
+        sp = cJSON_ParseWithLength(specials.p, (size_t)(specials.end - specials.p));
         const cJSON *item;
         cJSON_ArrayForEach(item, sp)
         {
@@ -1218,7 +1214,7 @@ static bool tekken_load(struct loader *ld, const char *json, size_t len)
     }
 
     /* Vocabulary: the first `inner` entries, rank i at index i. */
-    s = (struct scan){vocab[0], vocab[1]};
+    s = vocab;
     if (!expect(&s, '['))
         goto bad_json;
     for (uint32_t i = 0; i < inner; i++) {
@@ -1308,55 +1304,40 @@ done:
 static struct tokenizer *load_hf(struct loader *ld, const char *json, size_t len)
 {
     struct scan s = {json, json + len};
-    const char *spans[5][2] = {{0}};
+    struct scan spans[5] = {{0}}, model = {0}, value;
     static const char *const keys[5] = {"added_tokens", "normalizer", "pre_tokenizer",
                                         "post_processor", "decoder"};
-    bool have_model = false;
-    struct scan model = {0};
     struct buf key = {0};
     if (!expect(&s, '{')) {
         failf(ld, "not a JSON object");
         goto fail;
     }
-    for (;;) {
-        skip_ws(&s);
-        if (s.p < s.end && *s.p == '}')
-            break;
-        buf_clear(&key);
-        if (!scan_string(&s, &key) || !expect(&s, ':')) {
-            failf(ld, "not valid JSON near byte %zu", (size_t)(s.p - json));
-            goto fail;
-        }
-        skip_ws(&s);
-        const char *vstart = s.p;
-        if (!skip_value(&s)) {
-            failf(ld, "not valid JSON (value of \"%s\")", key.data);
-            goto fail;
-        }
-        if (strcmp(key.data, "model") == 0) {
-            model = (struct scan){vstart, s.p};
-            have_model = true;
-        }
+    int more;
+    while ((more = next_member(&s, &key, &value)) > 0) {
+        if (strcmp(key.data, "model") == 0)
+            model = value;
         for (int i = 0; i < 5; i++) {
-            if (strcmp(key.data, keys[i]) == 0) {
-                spans[i][0] = vstart;
-                spans[i][1] = s.p;
-            }
+            if (strcmp(key.data, keys[i]) == 0)
+                spans[i] = value;
         }
-        skip_ws(&s);
-        if (s.p < s.end && *s.p == ',')
-            s.p++;
+    }
+    if (more < 0) {
+        if (value.p)
+            failf(ld, "not valid JSON (value of \"%s\")", key.data);
+        else
+            failf(ld, "not valid JSON near byte %zu", (size_t)(s.p - json));
+        goto fail;
     }
     buf_free(&key);
-    if (!have_model) {
+    if (!model.p) {
         failf(ld, "no \"model\": not a Hugging Face tokenizer.json (nor a tekken.json)");
         goto fail;
     }
     cJSON *parts[5] = {0};
     bool ok = true;
     for (int i = 0; i < 5 && ok; i++) {
-        if (spans[i][0]) {
-            parts[i] = parse_span(ld, spans[i][0], spans[i][1], keys[i]);
+        if (spans[i].p) {
+            parts[i] = parse_span(ld, spans[i].p, spans[i].end, keys[i]);
             ok = parts[i] != NULL;
         }
     }
@@ -1367,7 +1348,7 @@ static struct tokenizer *load_hf(struct loader *ld, const char *json, size_t len
         cJSON_Delete(parts[i]);
     if (!ok || !scan_model(ld, &model))
         goto fail;
-    if (!ld->have_vocab) {
+    if (!ld->vocab_span.p) {
         failf(ld, "model has no vocab");
         goto fail;
     }
@@ -1377,9 +1358,9 @@ static struct tokenizer *load_hf(struct loader *ld, const char *json, size_t len
     finish_ids(ld);
     ld->tok->texts = buf_steal(&ld->texts);
     build_keys(ld);
-    if (ld->have_merges && !scan_merges(ld))
+    if (ld->merges_span.p && !scan_merges(ld))
         goto fail;
-    if (!ld->have_merges)
+    if (!ld->merges_span.p)
         mergemap_init(&ld->tok->merges, 1);
     if (!finish_model(ld))
         goto fail;
@@ -1412,11 +1393,7 @@ struct tokenizer *tokenizer_load_memory(const char *json, size_t len, const char
     if (!t) {
         if (!err->len)
             failf(&ld, "cannot load");
-        buf_free(&ld.texts);
-        free(ld.in_vocab);
-        free(ld.unk_token);
         tokenizer_free(ld.tok);
-        return NULL;
     }
     buf_free(&ld.texts);
     free(ld.in_vocab);

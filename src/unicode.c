@@ -253,7 +253,7 @@ static void canonical_compose(struct cps *c)
         int cls = unicode_ccc(cp);
         uint32_t composite =
             last_class < cls || last_class == 0 ? compose_pair(c->v[starter], cp) : 0;
-        if (composite && (last_class < cls || last_class == 0)) {
+        if (composite) {
             c->v[starter] = composite;
             continue;
         }

@@ -92,12 +92,6 @@ static inline bool unicode_is_number(uint32_t cp) /* \p{N} */
     return c >= UC_Nd && c <= UC_No;
 }
 
-static inline bool unicode_is_mark(uint32_t cp) /* \p{M} */
-{
-    enum unicode_category c = unicode_category(cp);
-    return c >= UC_Mn && c <= UC_Me;
-}
-
 /* White_Space: Oniguruma's \s and Rust's char::is_whitespace. */
 static inline bool unicode_is_space(uint32_t cp)
 {

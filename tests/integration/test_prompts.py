@@ -5,7 +5,7 @@ on the seed and i. Without a tokenizer a prompt of N tokens is exactly 4*N bytes
 import json
 import statistics
 
-from tokenizer_peers import ORACLE, oracle, peer_env, real
+from tokenizer_peers import english_text, oracle_ids, real, train
 
 PREFIX = 50
 
@@ -20,8 +20,7 @@ def check_exact(ctx, tokenizer):
     ps = prompts(ctx, "--tokenizer", tokenizer, "--count", 200, "--prompt-tokens", "300,120,20,900",
                  "--output-tokens", "100,30,1,200", "--shared-prefix", PREFIX, "--seed", 9)
     assert len(ps) == 200
-    ids = [json.loads(line) for line in oracle(ctx, ["encode", tokenizer],
-                                               [json.dumps(p["text"]) for p in ps])]
+    ids = oracle_ids(ctx, tokenizer, [p["text"] for p in ps])
     wrong = [(p["index"], p["prompt_tokens"], len(i)) for p, i in zip(ps, ids)
              if len(i) != p["prompt_tokens"]]
     assert not wrong, f"{len(wrong)} prompts have another length than they claim: {wrong[:5]}"
@@ -96,7 +95,7 @@ def test_prompts_from_dataset(ctx):
         f.write("".join(json.dumps(r) + "\n" for r in rows) + "\n")
     ps = prompts(ctx, "--tokenizer", tok, "--dataset", path, "--count", 6, "--output-tokens", 77)
     assert [p["text"] for p in ps] == [r["prompt"] for r in rows] * 2
-    ids = [json.loads(line) for line in oracle(ctx, ["encode", tok], [json.dumps(r["prompt"]) for r in rows])]
+    ids = oracle_ids(ctx, tok, [r["prompt"] for r in rows])
     assert [p["prompt_tokens"] for p in ps[:3]] == [len(i) for i in ids]
     assert [p["output_tokens"] for p in ps[:3]] == [50, 77, 77]
     with open(path, "a") as f:
@@ -111,16 +110,11 @@ def test_prompts_exact_when_counts_do_not_add_up(ctx):
     """A BPE without pre-tokenizer split merges across spaces: word costs do not add up, so the
     generator must notice (it says so) and re-encode and correct every prompt."""
     words = "\n".join(p["text"] for p in prompts(ctx, "--count", 300, "--prompt-tokens", 200))
-    with open("/usr/share/common-licenses/GPL-3") as f:
-        text = f.read() + words
-    env = peer_env()
-    out = ctx.path("whole.json")
-    r = ctx.run([env["TOKENIZERS_PYTHON"], ORACLE, "train", "whole", out], input=text, timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
+    out = train(ctx, "whole", english_text() + words)
     r = ctx.llmsweep("prompts", "--tokenizer", out, "--count", 40, "--prompt-tokens", "300,100")
     assert r.returncode == 0, r.stderr
     assert "re-encoded" in r.stderr, r.stderr
     ps = [json.loads(line) for line in r.stdout.splitlines()]
-    ids = [json.loads(line) for line in oracle(ctx, ["encode", out], [json.dumps(p["text"]) for p in ps])]
+    ids = oracle_ids(ctx, out, [p["text"] for p in ps])
     assert [len(i) for i in ids] == [p["prompt_tokens"] for p in ps]
     assert 240 < statistics.mean(p["prompt_tokens"] for p in ps) < 360

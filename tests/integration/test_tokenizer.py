@@ -14,7 +14,7 @@ import os
 import subprocess
 
 import testlib
-from tokenizer_peers import ORACLE, oracle, peer_env, real
+from tokenizer_peers import english_text, oracle, real, train
 
 # Hard texts for parity (see the tokenize notes in the module docstring).
 CORPUS = [
@@ -161,19 +161,11 @@ def test_parity_tekken_mistral_common(ctx):
 
 
 def training_text():
-    licenses = "/usr/share/common-licenses/GPL-3"
-    testlib.require_file(licenses, "Debian's base-files (English text to train on)")
-    with open(licenses) as f:
-        return f.read() + "\n".join(CORPUS)
+    return english_text() + "\n".join(CORPUS)
 
 
 def trained(ctx, kind):
-    out = ctx.path(f"{kind}.json")
-    env = peer_env()
-    r = ctx.run([env["TOKENIZERS_PYTHON"], ORACLE, "train", kind, out], input=training_text(),
-                timeout=600)
-    assert r.returncode == 0, f"training {kind} failed:\n{r.stderr[-3000:]}"
-    return out
+    return train(ctx, kind, training_text())
 
 
 def test_parity_trained_byte_level_added_tokens(ctx):
