@@ -142,6 +142,31 @@ static bool field_is(const char *line, size_t len, const char *name, const char 
     return true;
 }
 
+/* The start of a malformed line for messages: printable ASCII as it is,
+ * any other byte as \xNN, so a NUL, a control character or a broken UTF-8
+ * sequence from the server cannot cut or garble the message (or the
+ * results file it ends up in). */
+static void show_line(struct sse_parser *p, const char *line, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        bool plain = c >= 0x20 && c < 0x7f && c != '\\';
+        if (o + (plain ? 1 : 4) >= sizeof p->bad_line)
+            break;
+        if (plain) {
+            p->bad_line[o++] = (char)c;
+        } else {
+            p->bad_line[o++] = '\\';
+            p->bad_line[o++] = 'x';
+            p->bad_line[o++] = hex[c >> 4];
+            p->bad_line[o++] = hex[c & 15];
+        }
+    }
+    p->bad_line[o] = '\0';
+}
+
 /* One complete line. Returns false to stop (malformed, or the callback
  * asked to stop: *stopped tells which). */
 static bool take_line(struct sse_parser *p, const char *line, size_t len, sse_event_fn *on_event,
@@ -176,9 +201,7 @@ static bool take_line(struct sse_parser *p, const char *line, size_t len, sse_ev
         field_is(line, len, "id", &value, &value_len) ||
         field_is(line, len, "retry", &value, &value_len))
         return true;
-    size_t shown = len < sizeof p->bad_line - 1 ? len : sizeof p->bad_line - 1;
-    memcpy(p->bad_line, line, shown);
-    p->bad_line[shown] = '\0';
+    show_line(p, line, len);
     return false;
 }
 

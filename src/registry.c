@@ -107,9 +107,14 @@ static const char *reason_phrase(long status)
  * control characters are dropped, long text is cut with "...". */
 static void one_line(const char *text, size_t len, char *out, size_t n)
 {
+    if (n < 4) {
+        if (n)
+            out[0] = '\0';
+        return;
+    }
     size_t o = 0;
-    bool space = false;
-    for (size_t i = 0; i < len && o + 4 < n; i++) {
+    bool space = false, cut = false;
+    for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)text[i];
         if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
             space = o > 0;
@@ -117,12 +122,18 @@ static void one_line(const char *text, size_t len, char *out, size_t n)
         }
         if (ch < 0x20 || ch == 0x7f)
             continue;
+        /* Room for this character (and the space before it), then "..."
+         * and the NUL in case nothing more fits. */
+        if (o + (space ? 2 : 1) + 4 > n) {
+            cut = true;
+            break;
+        }
         if (space)
             out[o++] = ' ';
         space = false;
         out[o++] = (char)ch;
     }
-    if (o + 4 >= n && len > 0) {
+    if (cut) {
         memcpy(out + o, "...", 3);
         o += 3;
     }
@@ -287,7 +298,15 @@ char *registry_token_subject(const char *token)
     char *subject = NULL;
     cJSON *claims = json.len ? cJSON_ParseWithLength(json.data, json.len) : NULL;
     const cJSON *sub = cJSON_GetObjectItemCaseSensitive(claims, "sub");
-    if (cJSON_IsString(sub) && sub->valuestring[0])
+    /* The subject goes into messages and into an `oc` command to copy:
+     * only the characters of a user name, so a token cannot break the line
+     * or smuggle shell syntax into the command. */
+    bool plain = cJSON_IsString(sub) && sub->valuestring[0];
+    for (const char *p = plain ? sub->valuestring : ""; *p; p++) {
+        if (!isalnum((unsigned char)*p) && !strchr(":._@-", *p))
+            plain = false;
+    }
+    if (plain)
         subject = xstrdup(sub->valuestring);
     cJSON_Delete(claims);
     buf_free(&json);
@@ -720,9 +739,18 @@ static enum registry_lookup scan_list(struct registry_client *c, const char *lis
     return result;
 }
 
+/* A name or id the server sent, for a message: one line without control
+ * characters (the server's text must not break or forge the message). */
+static const char *shown(const char *text, char *out, size_t n)
+{
+    one_line(text, strlen(text), out, n);
+    return out;
+}
+
 static void describe_absent(struct buf *err, const char *what, const char *name, const char *where,
                             const struct name_list *seen, const char *variant)
 {
+    char text[256];
     buf_printf(err, "%s '%s' not found %s", what, name, where);
     const char *close[REGISTRY_MAX_CLOSE_NAMES];
     size_t k = registry_close_names(name, (const char *const *)seen->names, seen->n, close,
@@ -730,7 +758,7 @@ static void describe_absent(struct buf *err, const char *what, const char *name,
     if (k) {
         buf_puts(err, "; close names: ");
         for (size_t i = 0; i < k; i++)
-            buf_printf(err, "%s'%s'", i ? ", " : "", close[i]);
+            buf_printf(err, "%s'%s'", i ? ", " : "", shown(close[i], text, sizeof text));
     } else {
         buf_printf(err, " (%zu other name%s, none close)", seen->n, seen->n == 1 ? "" : "s");
     }
@@ -739,7 +767,7 @@ static void describe_absent(struct buf *err, const char *what, const char *name,
                    "; the registry's own lookup answered '%s', which differs only in case, "
                    "accents or trailing spaces (its database treats them as the same name): use "
                    "the exact name",
-                   variant);
+                   shown(variant, text, sizeof text));
 }
 
 /* The lookup by query, then the scan. `query` answers one item or 404. */
@@ -808,8 +836,10 @@ enum registry_lookup registry_find_version(struct registry_client *c, const cJSO
     buf_puts(&list, "/registered_models/");
     registry_url_encode(id, &list);
     buf_puts(&list, "/versions");
-    char *where =
-        xasprintf("under registered model '%s' (id %s)", model_name ? model_name : "?", id);
+    char shown_name[256], shown_id[128];
+    char *where = xasprintf("under registered model '%s' (id %s)",
+                            shown(model_name ? model_name : "?", shown_name, sizeof shown_name),
+                            shown(id, shown_id, sizeof shown_id));
     enum registry_lookup r =
         find_by_name(c, query.data, list.data, id, name, "model version", where, out, err);
     free(where);

@@ -1,7 +1,8 @@
 /* libFuzzer target: the tokenizer's parsers and encoder (tools/fuzz).
  *
  * The first input byte picks what the rest is:
- *   0: a tokenizer.json or tekken.json to load (then encode and decode a text with it);
+ *   0: a tokenizer.json or tekken.json to load, then encode and decode a text
+ *      with it: the text after a NUL byte following the JSON, or a fixed one;
  *   1: a pre-tokenizer regex to compile (then run over the input itself);
  *   2: text to encode with small tokenizers (byte-level with NFC and added
  *      tokens; SentencePiece-style with byte fallback), then decode back.
@@ -77,9 +78,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct buf err = {0};
     switch (data[0] % 3) {
     case 0: {
-        struct tokenizer *tok = tokenizer_load_memory(rest, len, "fuzz.json", &err);
+        const char *nul = memchr(rest, '\0', len);
+        size_t json_len = nul ? (size_t)(nul - rest) : len;
+        struct tokenizer *tok = tokenizer_load_memory(rest, json_len, "fuzz.json", &err);
         if (tok) {
-            round_trip(tok, "Hello, world! It's 2024.\n\xC3\xA9\xF0\x9F\x98\x80", 31);
+            if (nul)
+                round_trip(tok, nul + 1, len - json_len - 1);
+            else
+                round_trip(tok, "Hello, world! It's 2024.\n\xC3\xA9\xF0\x9F\x98\x80", 31);
             tokenizer_free(tok);
         }
         break;

@@ -63,6 +63,25 @@ TEST(sse_reports_malformed_lines)
     sse_free(&p);
 }
 
+/* Found by tests/fuzz/sse_fuzz.c: a line of NUL bytes left the message empty
+ * (tests/fuzz/regressions/sse has the input). */
+TEST(sse_malformed_line_is_shown_printable)
+{
+    struct sse_parser p;
+    sse_init(&p);
+    struct collected c = {0};
+    const char bad[] = "\0\0\x01x\\\xC3\xA9\n\n";
+    CHECK_EQ_INT(sse_feed(&p, bad, sizeof bad - 1, collect, &c), SSE_MALFORMED);
+    CHECK_EQ_STR(p.bad_line, "\\x00\\x00\\x01x\\x5c\\xc3\\xa9");
+    sse_reset(&p);
+    char longer[200];
+    memset(longer, 0x7f, sizeof longer);
+    longer[sizeof longer - 1] = '\n';
+    CHECK_EQ_INT(sse_feed(&p, longer, sizeof longer, collect, &c), SSE_MALFORMED);
+    CHECK_EQ_INT(strlen(p.bad_line), 92); /* 23 whole escapes of 4 bytes */
+    sse_free(&p);
+}
+
 TEST(sse_callback_can_stop_feeding)
 {
     struct sse_parser p;

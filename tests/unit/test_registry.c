@@ -108,6 +108,16 @@ TEST(registry_error_text_reads_json_text_and_html)
     CHECK_CONTAINS(t, "...");
     error_text(500, "text/plain", "a\x01\x1b[31mb", t, sizeof t);
     CHECK_EQ_STR(t, "HTTP 500 Internal Server Error: a[31mb");
+    /* Found by tests/fuzz/registry_fuzz.c: words with spaces between them
+     * filled the detail so that "..." and the NUL landed one byte past it
+     * (ASan: stack-buffer-overflow; the input is in
+     * tests/fuzz/regressions/registry). */
+    for (size_t i = 0; i < sizeof big - 1; i++)
+        big[i] = i % 2 ? ' ' : 'w';
+    char wide[1000]; /* room for all of the detail: its own cut shows */
+    error_text(500, "text/plain", big, wide, sizeof wide);
+    CHECK(strlen(wide) < 640);
+    CHECK_CONTAINS(wide, "w w w...");
 }
 
 TEST(registry_url_encoding_keeps_wildcards_literal)
@@ -152,4 +162,9 @@ TEST(registry_token_subject_reads_the_jwt_sub_claim)
     CHECK(registry_token_subject("opaque-token") == NULL);
     CHECK(registry_token_subject("a.!!!.c") == NULL);
     CHECK(registry_token_subject("a.e30.c") == NULL); /* {} has no sub */
+    /* Found by tests/fuzz/registry_fuzz.c: a subject with a newline broke the
+     * one-line 403 advice. {"sub":"system:serviceaccount:a:b\n"} and
+     * {"sub":"a`rm -rf`"}: no subject rather than one to paste into a shell. */
+    CHECK(registry_token_subject("a.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YTpiXG4ifQ.c") == NULL);
+    CHECK(registry_token_subject("a.eyJzdWIiOiJhYHJtIC1yZmAifQ.c") == NULL);
 }
