@@ -194,8 +194,11 @@ void registry_error_text(long status, const char *content_type, const char *body
                      "an HTML page (from a router or an authentication proxy, not the registry "
                      "API)");
     } else if (blen) {
-        size_t line = strcspn(b, "\r\n");
-        one_line(b, line < blen ? line : blen, detail, sizeof detail);
+        /* The first line; the body need not be NUL-terminated. */
+        size_t line = 0;
+        while (line < blen && b[line] != '\r' && b[line] != '\n')
+            line++;
+        one_line(b, line, detail, sizeof detail);
     }
     const char *phrase = reason_phrase(status);
     int written = snprintf(out, n, "HTTP %ld%s%s: %s", status, phrase[0] ? " " : "", phrase,

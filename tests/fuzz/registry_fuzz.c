@@ -16,9 +16,11 @@
  *
  * When the script runs out, the server is unreachable. Invariants: every
  * URL requested is under the API base, and what the client appends to it
- * is printable ASCII (names, ids and page tokens encoded); what is found has exactly the name asked for; every
- * failure is one non-empty line; registry_error_text fits its buffer, one
- * line. Any crash, sanitizer report or leak is a failure. */
+ * is printable ASCII (names, ids and page tokens encoded); what is found
+ * has exactly the name asked for; every failure is one non-empty line;
+ * registry_error_text fits its buffer, one line (also called on every
+ * answer directly, with bodies that are not NUL-terminated). Any crash,
+ * sanitizer report or leak is a failure. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +53,35 @@ static bool next_segment(const char **p, const char *end, const char **seg, size
     *len = nul ? (size_t)(nul - *p) : (size_t)(end - *p);
     *p = nul ? nul + 1 : end;
     return true;
+}
+
+/* One scripted answer: "STATUS TYPE\nBODY", or "0 CLASS" for a transport
+ * failure of that class. */
+struct answer {
+    long status;
+    enum http_error_class failure;
+    char content_type[128];
+    const char *body; /* not NUL-terminated */
+    size_t body_len;
+};
+
+static void read_answer(const char *seg, size_t len, struct answer *a)
+{
+    *a = (struct answer){0};
+    const char *nl = memchr(seg, '\n', len);
+    size_t head = nl ? (size_t)(nl - seg) : len;
+    char line[128];
+    snprintf(line, sizeof line, "%.*s", (int)(head < sizeof line - 1 ? head : sizeof line - 1),
+             seg);
+    char *after;
+    a->status = strtol(line, &after, 10);
+    while (*after == ' ')
+        after++;
+    long cls = strtol(after, NULL, 10);
+    a->failure = (enum http_error_class)(cls >= 0 && cls <= HTTP_ERR_OTHER ? cls : HTTP_ERR_OTHER);
+    snprintf(a->content_type, sizeof a->content_type, "%s", after);
+    a->body = nl ? nl + 1 : seg + len;
+    a->body_len = (size_t)(seg + len - a->body);
 }
 
 static void check_one_line(const char *s)
@@ -121,26 +152,18 @@ bool http_perform(const struct http_config *cfg, const struct http_request *req,
         snprintf(fail->message, sizeof fail->message, "connection refused (the script ended)");
         return false;
     }
-    const char *nl = memchr(seg, '\n', len);
-    size_t head = nl ? (size_t)(nl - seg) : len;
-    char line[128];
-    snprintf(line, sizeof line, "%.*s", (int)(head < sizeof line - 1 ? head : sizeof line - 1),
-             seg);
-    char *after;
-    long status = strtol(line, &after, 10);
-    if (status <= 0 || status > 999) {
-        long cls = strtol(after, NULL, 10);
-        fail->cls = (enum http_error_class)(cls >= 0 && cls <= HTTP_ERR_OTHER ? cls : HTTP_ERR_OTHER);
+    struct answer a;
+    read_answer(seg, len, &a);
+    if (a.status <= 0 || a.status > 999) {
+        fail->cls = a.failure;
         snprintf(fail->message, sizeof fail->message, "transport failure %d", (int)fail->cls);
         return false;
     }
-    resp->status = status;
-    while (*after == ' ')
-        after++;
-    if (*after)
-        buf_puts(&resp->content_type, after);
-    if (nl)
-        buf_append(&resp->body, nl + 1, len - head - 1);
+    resp->status = a.status;
+    if (a.content_type[0])
+        buf_puts(&resp->content_type, a.content_type);
+    if (a.body_len) /* the body of a real response is NUL-terminated; this one is not */
+        buf_append(&resp->body, a.body, a.body_len);
     return true;
 }
 
@@ -170,15 +193,14 @@ static void error_texts(const char *p, const char *end)
     const char *seg;
     size_t len;
     while (next_segment(&p, end, &seg, &len)) {
-        const char *nl = memchr(seg, '\n', len);
-        const char *body = nl ? nl + 1 : seg + len;
-        size_t body_len = (size_t)(seg + len - body);
+        struct answer a;
+        read_answer(seg, len, &a);
+        /* The buffer publish gives it, one that cuts most texts, a tiny one. */
         size_t sizes[] = {600, 40, 5};
         for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
             char out[600 + 1];
             out[sizes[i]] = '\x7f'; /* a canary just past the buffer given */
-            registry_error_text(len % 600, nl ? "text/html" : "application/json", body, body_len,
-                                out, sizes[i]);
+            registry_error_text(a.status, a.content_type, a.body, a.body_len, out, sizes[i]);
             if (out[sizes[i]] != '\x7f' || strlen(out) >= sizes[i])
                 abort();
             check_one_line(out);
