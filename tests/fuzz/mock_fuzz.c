@@ -81,8 +81,7 @@ static void check_body(enum mock_api api, const char *body, size_t len)
     int rc = mock_request_parse(api, body, len, &served, &req, &err);
     if (rc == 0) {
         if (err.len || req.api != api || req.max_tokens == 0 || req.max_tokens < -1 ||
-            req.prompt_tokens >= MAX_MODEL_LEN ||
-            (req.continuous_usage && !req.include_usage))
+            req.prompt_tokens >= MAX_MODEL_LEN || (req.continuous_usage && !req.include_usage))
             abort();
     } else {
         if (rc != 400 && rc != 404)
@@ -146,9 +145,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else if (slice_eq(r.path, "/v1/chat/completions"))
             check_body(MOCK_API_CHAT, r.body.ptr, r.body.len);
         else /* the request target: path, then '?' and the query if there is one */
-            check_json_string(r.path.ptr, r.query.len ? (size_t)(r.query.ptr + r.query.len -
-                                                                 r.path.ptr)
-                                                      : r.path.len);
+            check_json_string(r.path.ptr, r.query.len
+                                              ? (size_t)(r.query.ptr + r.query.len - r.path.ptr)
+                                              : r.path.len);
         if (!r.keep_alive)
             break;
         pos += r.total_len;

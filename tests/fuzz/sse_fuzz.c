@@ -31,6 +31,7 @@ struct capture {
     size_t count;
     size_t stop_after; /* the callback returns false at this event (0: never) */
     bool stopped;
+    bool big; /* a stream past the cap: its many copies of one event are not read again */
 };
 
 static bool on_event(void *ctx, const char *data, size_t len)
@@ -40,12 +41,14 @@ static bool on_event(void *ctx, const char *data, size_t len)
         abort(); /* called again after it asked to stop */
     if (len > SSE_MAX_EVENT_BYTES || data[len] != '\0')
         abort();
-    buf_printf(&c->events, "%zu:", len);
-    buf_append(&c->events, data, len);
-    buf_putc(&c->events, '\n');
+    if (!c->big) {
+        buf_printf(&c->events, "%zu:", len);
+        buf_append(&c->events, data, len);
+        buf_putc(&c->events, '\n');
+    }
     c->count++;
     struct openai_event ev;
-    if (openai_parse_event(data, len, &ev)) {
+    if (!c->big && openai_parse_event(data, len, &ev)) {
         if (ev.has_text && (!ev.text || strlen(ev.text) != ev.text_len))
             abort();
         if (ev.finish_reason[sizeof ev.finish_reason - 1] != '\0')
@@ -125,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(stream, rest, len);
     }
 
-    struct capture whole = {0}, cut = {0};
+    struct capture whole = {0}, cut = {.big = big};
     if (big) {
         /* One feeding, in reads of up to 64 KiB as libcurl makes them: a
          * second one, or 1-byte reads, would make these inputs too slow. */
@@ -134,8 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         enum sse_status st_whole = feed(stream, stream_len, 0, seed, &whole);
         enum sse_status st_cut = feed(stream, stream_len, 1 + data[0] % 300, seed, &cut);
         if (st_whole != st_cut || whole.events.len != cut.events.len ||
-            (whole.events.len &&
-             memcmp(whole.events.data, cut.events.data, whole.events.len) != 0))
+            (whole.events.len && memcmp(whole.events.data, cut.events.data, whole.events.len) != 0))
             abort(); /* the cuts changed what was read */
     }
 
