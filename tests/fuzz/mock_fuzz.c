@@ -10,7 +10,11 @@
  *   - a refused body has a 400 or 404 status and a JSON error body in vLLM's
  *     shape; an accepted one has a prompt that fits the model;
  *   - json_append_string writes a JSON string that reads back as the same
- *     bytes (the mock echoes model names and messages in it).
+ *     bytes (the mock echoes model names and messages in it);
+ *   - what the mock streams for an accepted request (served under the model
+ *     the query names, any bytes) reads back through the client's SSE
+ *     parser and event reader (openai.h) as the same text, usage, finish
+ *     reason, stamp and model; so does the whole non-streamed response.
  * Any crash, sanitizer report or leak is a failure. */
 #include <cJSON.h>
 #include <stddef.h>
@@ -20,6 +24,7 @@
 
 #include "httpreq.h"
 #include "mock_wire.h"
+#include "openai.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,7 +74,99 @@ static void check_prefixes(const char *data, const struct httpreq *full)
     }
 }
 
-static void check_body(enum mock_api api, const char *body, size_t len)
+/* What the client reads of a stream the mock writes. */
+struct client_view {
+    struct buf text;
+    int events, prompt_tokens, completion_tokens;
+    bool done, has_usage;
+    char finish_reason[16];
+    int64_t stamp;
+    const char *model;
+};
+
+static bool on_event(void *ctx, const char *data, size_t len)
+{
+    struct client_view *v = ctx;
+    struct openai_event ev;
+    if (!openai_parse_event(data, len, &ev) || ev.error)
+        abort(); /* the client cannot read what the mock wrote */
+    v->events++;
+    v->done |= ev.done;
+    if (ev.has_text)
+        buf_append(&v->text, ev.text, ev.text_len);
+    if (ev.has_usage) {
+        v->has_usage = true;
+        v->prompt_tokens = ev.prompt_tokens;
+        v->completion_tokens = ev.completion_tokens;
+    }
+    if (ev.finish_reason[0])
+        memcpy(v->finish_reason, ev.finish_reason, sizeof v->finish_reason);
+    if (!ev.done) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev.doc, "model");
+        if (!cJSON_IsString(m) || strcmp(m->valuestring, v->model) != 0)
+            abort(); /* the model name did not survive the escaping */
+        v->stamp = ev.mock_sent_ns;
+    }
+    openai_event_free(&ev);
+    return true;
+}
+
+/* An accepted request's stream (and whole response), served under `model`
+ * (any bytes but NUL), read back with the client's SSE parser and event
+ * reader: the same text, usage, finish reason, stamp and model. */
+static void check_stream(const struct mock_request *req, const char *model)
+{
+    uint64_t n = req->max_tokens > 0 && req->max_tokens < 4 ? (uint64_t)req->max_tokens : 4;
+    struct mock_usage usage = {req->prompt_tokens, n};
+    const struct mock_usage *each = req->continuous_usage ? &usage : NULL;
+    const int64_t stamp = 123456789;
+    struct mock_event_head h;
+    mock_event_head_init(&h, req->api, true, 1, 2, 1700000000, model);
+    struct buf out = {0}, want = {0};
+    if (req->api == MOCK_API_CHAT)
+        mock_event_role(&out, &h, each, stamp);
+    for (uint64_t i = 0; i < n; i++) {
+        mock_event_token(&out, &h, mock_token_text(i), i + 1 == n ? "length" : NULL, each, stamp);
+        buf_puts(&want, mock_token_text(i));
+    }
+    if (req->include_usage)
+        mock_event_usage(&out, &h, &usage, stamp);
+    mock_event_done(&out);
+    mock_event_head_free(&h);
+
+    struct client_view v = {.model = model};
+    struct sse_parser p;
+    sse_init(&p);
+    if (sse_feed(&p, out.data, out.len, on_event, &v) != SSE_OK || !v.done || v.stamp != stamp ||
+        v.text.len != want.len || memcmp(v.text.data, want.data, want.len) != 0 ||
+        strcmp(v.finish_reason, "length") != 0 || v.has_usage != req->include_usage ||
+        (v.has_usage &&
+         ((uint64_t)v.prompt_tokens != usage.prompt_tokens || (uint64_t)v.completion_tokens != n)))
+        abort();
+    sse_free(&p);
+
+    /* The whole response, for "stream": false. */
+    mock_event_head_init(&h, req->api, false, 1, 2, 1700000000, model);
+    buf_clear(&out);
+    mock_response_body(&out, &h, want.data, want.len, "length", &usage);
+    mock_event_head_free(&h);
+    cJSON *doc = cJSON_ParseWithLength(out.data, out.len);
+    const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "choices"), 0);
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(choice, "message");
+    const cJSON *text =
+        cJSON_GetObjectItemCaseSensitive(req->api == MOCK_API_CHAT ? message : choice,
+                                         req->api == MOCK_API_CHAT ? "content" : "text");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "model");
+    if (!cJSON_IsString(text) || strcmp(text->valuestring, want.data) != 0 || !cJSON_IsString(m) ||
+        strcmp(m->valuestring, model) != 0)
+        abort();
+    cJSON_Delete(doc);
+    buf_free(&out);
+    buf_free(&want);
+    buf_free(&v.text);
+}
+
+static void check_body(enum mock_api api, const char *body, size_t len, const char *model)
 {
     const struct mock_served served = {
         .model = "m",
@@ -83,6 +180,7 @@ static void check_body(enum mock_api api, const char *body, size_t len)
         if (err.len || req.api != api || req.max_tokens == 0 || req.max_tokens < -1 ||
             req.prompt_tokens >= MAX_MODEL_LEN || (req.continuous_usage && !req.include_usage))
             abort();
+        check_stream(&req, model);
     } else {
         if (rc != 400 && rc != 404)
             abort();
@@ -140,20 +238,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r.body.len != r.content_length || r.body.ptr != at + r.head_len)
             abort();
         check_prefixes(at, &r);
+        /* The query, if any, names the model the stream is served under;
+         * xstrndup stops at a NUL, which a model name cannot hold. */
+        char *model = r.query.len ? xstrndup(r.query.ptr, r.query.len) : xstrdup("m");
         if (slice_eq(r.path, "/v1/completions"))
-            check_body(MOCK_API_COMPLETIONS, r.body.ptr, r.body.len);
+            check_body(MOCK_API_COMPLETIONS, r.body.ptr, r.body.len, model);
         else if (slice_eq(r.path, "/v1/chat/completions"))
-            check_body(MOCK_API_CHAT, r.body.ptr, r.body.len);
+            check_body(MOCK_API_CHAT, r.body.ptr, r.body.len, model);
         else /* the request target: path, then '?' and the query if there is one */
             check_json_string(r.path.ptr, r.query.len
                                               ? (size_t)(r.query.ptr + r.query.len - r.path.ptr)
                                               : r.path.len);
+        free(model);
         if (!r.keep_alive)
             break;
         pos += r.total_len;
     }
     /* Bodies without the HTTP around them, as the fuzzer finds them. */
-    check_body((size % 2) ? MOCK_API_CHAT : MOCK_API_COMPLETIONS, text, size);
+    check_body((size % 2) ? MOCK_API_CHAT : MOCK_API_COMPLETIONS, text, size, "m");
     check_json_string(text, size);
     return 0;
 }
