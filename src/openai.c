@@ -228,6 +228,10 @@ enum sse_status sse_feed(struct sse_parser *p, const char *bytes, size_t n, sse_
         }
         const char *line = start;
         size_t len = (size_t)(end - start);
+        /* Checked here too, not only for fragments, so a long line is refused
+         * however the reads cut it. */
+        if (p->line.len + len > SSE_MAX_EVENT_BYTES)
+            return too_long(p);
         if (p->line.len) { /* completes a line begun in an earlier call */
             buf_append(&p->line, start, len);
             line = p->line.data;

@@ -300,3 +300,29 @@ TEST(sse_refuses_endless_lines)
     CHECK(p.line.len <= SSE_MAX_EVENT_BYTES);
     sse_free(&p);
 }
+
+/* Found by tests/fuzz/sse_fuzz.c: a comment line past the cap was refused when
+ * it came in several reads but accepted when one read held all of it (the
+ * check only looked at unfinished lines). */
+TEST(sse_refuses_long_lines_however_they_arrive)
+{
+    size_t len = SSE_MAX_EVENT_BYTES + 10;
+    char *lines = malloc(len + 2);
+    memset(lines, 'x', len);
+    lines[0] = ':';
+    memcpy(lines + len, "\n\n", 2);
+    struct sse_parser p;
+    sse_init(&p);
+    struct collected c = {0};
+    CHECK_EQ_INT(sse_feed(&p, lines, len + 2, collect, &c), SSE_MALFORMED);
+    CHECK_CONTAINS(p.bad_line, "longer than");
+    sse_reset(&p);
+    enum sse_status st = SSE_OK;
+    for (size_t at = 0; at < len + 2 && st == SSE_OK; at += 65536) {
+        size_t n = len + 2 - at < 65536 ? len + 2 - at : 65536;
+        st = sse_feed(&p, lines + at, n, collect, &c);
+    }
+    CHECK_EQ_INT(st, SSE_MALFORMED);
+    sse_free(&p);
+    free(lines);
+}
