@@ -25,7 +25,7 @@ RUNS = {
     "spec": 60000,
     "tokenizer": 8000,
     "results": 30000,
-    "sse": 30000,
+    "sse": 20000,
     "registry": 120000,
     "mock": 120000,
 }
