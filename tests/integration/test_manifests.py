@@ -17,6 +17,8 @@ import sys
 import manifests as mf
 import tektonsim
 
+NOT_UNDER_SANITIZERS = "checks the Tekton and Kustomize manifests"
+
 SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox", "env"}
 BINARY = "/usr/local/bin/llmsweep"
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")

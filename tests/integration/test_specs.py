@@ -221,6 +221,7 @@ def test_help_for_both_commands(ctx):
     assert "  specs " in r.stdout and "  validate " in r.stdout, r.stdout
 
 
+@testlib.not_under_sanitizers("runs the spec fuzzer, itself built with ASan and UBSan")
 def test_spec_fuzzer_short_run_finds_no_crash(ctx):
     """tools/fuzz builds a libFuzzer target around spec_load_text with
     ASan+UBSan; a short run over the committed corpus must not crash."""
