@@ -183,9 +183,15 @@ static bool preflight(struct session *s)
         goto done;
     }
     if (resp.status != 200) {
+        http_redact_header_values(&resp.body, (const char *const *)s->headers, s->n_headers);
         char *msg = openai_error_message(resp.body.data, resp.body.len, 200);
         cli_error("preflight: GET %s answered HTTP %ld: %s", url, resp.status, msg);
-        if (resp.status == 401 || resp.status == 403)
+        if ((resp.status == 401 || resp.status == 403) &&
+            (s->spec.api_key_env || s->spec.api_key_file))
+            cli_error("the endpoint refused the API key from %s: check that it is current and "
+                      "meant for this endpoint",
+                      s->spec.api_key_env ? s->spec.api_key_env : s->spec.api_key_file);
+        else if (resp.status == 401 || resp.status == 403)
             cli_error(
                 "the endpoint wants credentials: set api_key_env or api_key_file in the spec");
         free(msg);

@@ -418,6 +418,7 @@ static void finish_request(struct worker *w, struct request *r, enum request_out
             rec->error_message = xstrdup(failure.message);
         } else if (rec->http_status >= 400) {
             rec->error = REQERR_HTTP;
+            http_redact_header_values(&r->error_body, e->cfg.headers, e->cfg.n_headers);
             char *msg = openai_error_message(r->error_body.data, r->error_body.len, 300);
             rec->error_message = xasprintf("HTTP %d: %s", rec->http_status, msg);
             free(msg);

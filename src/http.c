@@ -26,6 +26,23 @@ struct http_ca_bundle {
     struct buf sources; /* ", "-separated, for messages */
 };
 
+void http_redact_header_values(struct buf *b, const char *const *headers, size_t n_headers)
+{
+    for (size_t i = 0; i < n_headers; i++) {
+        const char *colon = strchr(headers[i], ':');
+        if (!colon)
+            continue;
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(colon - headers[i]), headers[i]);
+        if (!header_is_secret(name))
+            continue;
+        const char *value = colon + 1 + strspn(colon + 1, " \t");
+        buf_redact(b, value);
+        if (strncasecmp(value, "Bearer ", 7) == 0)
+            buf_redact(b, value + 7);
+    }
+}
+
 const char *http_reason_phrase(long status)
 {
     switch (status) {

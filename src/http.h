@@ -32,6 +32,11 @@ const char *http_serviceaccount_dir(void);
 /* "Not Found" for 404 and so on; NULL for a status it does not name. */
 const char *http_reason_phrase(long status);
 
+/* Redacts from b (a server's answer) the values of the secret headers
+ * (header_is_secret) among "Name: value" lines, and the token of
+ * "Bearer TOKEN" on its own. */
+void http_redact_header_values(struct buf *b, const char *const *headers, size_t n_headers);
+
 struct http_ca_bundle; /* opaque: the parsed trust chain */
 
 struct http_config {

@@ -539,6 +539,7 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
             retry = registry_failure_is_retryable(fail.cls);
         } else {
             reply->status = resp.status;
+            buf_redact(&resp.body, token.data);
             if (c->verbose)
                 cli_info("< HTTP %ld, %zu bytes", resp.status, resp.body.len);
             bool success = resp.status >= 200 && resp.status < 300;

@@ -71,3 +71,16 @@ TEST(http_ca_bundle_rejects_bad_ca_file)
     CHECK_CONTAINS(err.data, "cannot read CA file /nonexistent/ca.pem");
     buf_free(&err);
 }
+
+TEST(http_redacts_secret_header_values_from_server_text)
+{
+    const char *headers[] = {"Authorization: Bearer tok-0123456789", "X-Tenant: team-blue",
+                             "X-Api-Key:   key-abcdefghij", "Broken header"};
+    struct buf b = {0};
+    buf_puts(&b, "{\"error\": \"bad Bearer tok-0123456789 (key-abcdefghij, tenant team-blue); "
+                 "bare tok-0123456789\"}");
+    http_redact_header_values(&b, headers, 4);
+    CHECK_EQ_STR(b.data, "{\"error\": \"bad <redacted> (<redacted>, tenant team-blue); "
+                         "bare <redacted>\"}");
+    buf_free(&b);
+}
