@@ -293,7 +293,8 @@ def test_publish_never_prints_or_stores_the_token(ctx):
             try:
                 audit.llmsweep("publish", results, "--registry-url", echo.url, "--model",
                                "audit_model", "--version", "v1", "-v", "--token-file",
-                               token_file, env=base_env, ok=(1,), timeout=300)
+                               token_file, "--retries", "2", "--retry-delay", "100ms",
+                               env=base_env, ok=(1,), timeout=300)
                 assert any(token in s for s in echo.seen), "the echo server never got the token"
             finally:
                 echo.stop()
