@@ -32,25 +32,24 @@ static const struct cli_option options[] = {
      "label llmsweep/deployment of the run (default: the template's label)", false},
     {"trigger", 0, "cron|argocd|manual", "label llmsweep/trigger of the run (default manual)",
      false},
-    {"service-account", 0, "NAME", "the runs' ServiceAccount (default: the template's, else llmsweep)",
-     false},
+    {"service-account", 0, "NAME",
+     "the runs' ServiceAccount (default: the template's, else llmsweep)", false},
     {"storage", 0, "SIZE", "size of the per-run results volume (default: the template's, else 1Gi)",
      false},
     {"timeout", 0, "DURATION",
      "the run's pipeline timeout; tasks and finally share it (default: the template's, else 4h)",
      false},
     {"if-idle", 0, NULL,
-     "create nothing (exit 0) while a run with the same deployment label has not finished",
-     false},
+     "create nothing (exit 0) while a run with the same deployment label has not finished", false},
     {"wait", 0, NULL, "follow the run until it ends; exit 0 if it succeeded, 1 if not", false},
     {"interval", 0, "DURATION", "time between polls with --wait (default 10s)", false},
-    {"wait-timeout", 0, "DURATION", "with --wait, give up after this long with exit 4 (default: none)",
-     false},
+    {"wait-timeout", 0, "DURATION",
+     "with --wait, give up after this long with exit 4 (default: none)", false},
     {"dry-run", 0, NULL, "print the PipelineRun as JSON and exit; contact nothing", false},
-    {"server", 0, "URL", "the API server (default: the in-cluster one from KUBERNETES_SERVICE_HOST)",
-     false},
-    {"token-file", 0, "FILE", "bearer token, read for every request (default: the ServiceAccount's)",
-     false},
+    {"server", 0, "URL",
+     "the API server (default: the in-cluster one from KUBERNETES_SERVICE_HOST)", false},
+    {"token-file", 0, "FILE",
+     "bearer token, read for every request (default: the ServiceAccount's)", false},
     {"ca-file", 0, "FILE", "extra CA certificates for the API server (repeatable)", true},
     {0},
 };
@@ -344,20 +343,19 @@ const struct cli_command cmd_trigger = {
     .name = "trigger",
     .synopsis = "",
     .summary = "Create a PipelineRun through the Kubernetes API (CronJob, Argo CD hook).",
-    .description =
-        "Creates a tekton.dev/v1 PipelineRun from --template or from flags, with\n"
-        "generateName, the labels llmsweep/deployment and llmsweep/trigger, a fresh\n"
-        "volumeClaimTemplate for the results workspace and explicit timeouts, and\n"
-        "prints its name. In a pod it talks to the in-cluster API server with the\n"
-        "ServiceAccount token (read for every request) and ca.crt; elsewhere pass\n"
-        "--server, --token-file and --ca-file (no kubeconfig is read).\n"
-        "It needs `get` on pipelines and `create` (and with --if-idle `list`, with\n"
-        "--wait `get`) on pipelineruns in the namespace: the Role llmsweep-trigger.\n"
-        "--if-idle lists the runs with the same llmsweep/deployment label and creates\n"
-        "nothing while one has not finished (exit 0, saying so).\n"
-        "--wait polls the run every --interval, prints each TaskRun as it starts and\n"
-        "each change of the run's condition, and exits 0 if it succeeded, 1 if it\n"
-        "failed, 4 on --wait-timeout.",
+    .description = "Creates a tekton.dev/v1 PipelineRun from --template or from flags, with\n"
+                   "generateName, the labels llmsweep/deployment and llmsweep/trigger, a fresh\n"
+                   "volumeClaimTemplate for the results workspace and explicit timeouts, and\n"
+                   "prints its name. In a pod it talks to the in-cluster API server with the\n"
+                   "ServiceAccount token (read for every request) and ca.crt; elsewhere pass\n"
+                   "--server, --token-file and --ca-file (no kubeconfig is read).\n"
+                   "It needs `get` on pipelines and `create` (and with --if-idle `list`, with\n"
+                   "--wait `get`) on pipelineruns in the namespace: the Role llmsweep-trigger.\n"
+                   "--if-idle lists the runs with the same llmsweep/deployment label and creates\n"
+                   "nothing while one has not finished (exit 0, saying so).\n"
+                   "--wait polls the run every --interval, prints each TaskRun as it starts and\n"
+                   "each change of the run's condition, and exits 0 if it succeeded, 1 if it\n"
+                   "failed, 4 on --wait-timeout.",
     .options = options,
     .min_args = 0,
     .max_args = 0,

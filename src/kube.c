@@ -46,8 +46,9 @@ bool kube_open(struct kube_client *c, const struct kube_options *o, struct buf *
             return false;
         }
         if (strpbrk(o->server, "?#@")) {
-            buf_printf(err, "--server '%s' must be the API server's root URL (no query, "
-                            "fragment or credentials)",
+            buf_printf(err,
+                       "--server '%s' must be the API server's root URL (no query, "
+                       "fragment or credentials)",
                        o->server);
             return false;
         }
@@ -67,8 +68,9 @@ bool kube_open(struct kube_client *c, const struct kube_options *o, struct buf *
         goto fail;
     }
     if (strncmp(c->server, "http://", 7) == 0 && !host_is_loopback(c->host)) {
-        buf_printf(err, "--server %s: refusing to send the token over plain http to a host that "
-                        "is not this machine; use https://",
+        buf_printf(err,
+                   "--server %s: refusing to send the token over plain http to a host that "
+                   "is not this machine; use https://",
                    c->server);
         goto fail;
     }
@@ -77,8 +79,9 @@ bool kube_open(struct kube_client *c, const struct kube_options *o, struct buf *
         o->token_file ? xstrdup(o->token_file) : xasprintf("%s/token", http_serviceaccount_dir());
     if (access(c->token_file, R_OK) != 0) {
         if (c->token_is_serviceaccount)
-            buf_printf(err, "cannot read the ServiceAccount token %s: %s (outside a pod, pass "
-                            "--token-file)",
+            buf_printf(err,
+                       "cannot read the ServiceAccount token %s: %s (outside a pod, pass "
+                       "--token-file)",
                        c->token_file, strerror(errno));
         else
             buf_printf(err, "cannot read --token-file %s: %s", c->token_file, strerror(errno));
@@ -162,8 +165,8 @@ static bool read_token(const struct kube_client *c, struct buf *token, struct bu
 }
 
 static void auth_advice(const struct kube_client *c, long status, const char *verb,
-                        const char *resource, const char *token, const char *server_text,
-                        char *out, size_t n)
+                        const char *resource, const char *token, const char *server_text, char *out,
+                        size_t n)
 {
     char *subject = registry_token_subject(token);
     const char *who = subject ? subject : "the token's ServiceAccount";
@@ -225,12 +228,13 @@ bool kube_call(struct kube_client *c, const char *method, const char *path, cons
     } else {
         reply->status = resp.status;
         if (resp.status >= 200 && resp.status < 300)
-            reply->json = cJSON_ParseWithLength(resp.body.data ? resp.body.data : "", resp.body.len);
+            reply->json =
+                cJSON_ParseWithLength(resp.body.data ? resp.body.data : "", resp.body.len);
         ok = reply->json != NULL;
         if (!ok) {
             char text[1200];
-            kube_status_text(resp.status, resp.body.data ? resp.body.data : "", resp.body.len,
-                             text, sizeof text);
+            kube_status_text(resp.status, resp.body.data ? resp.body.data : "", resp.body.len, text,
+                             sizeof text);
             if (resp.status >= 200 && resp.status < 300)
                 snprintf(reply->message, sizeof reply->message,
                          "%s %s: the answer is not JSON (%s): is %s the Kubernetes API server?",

@@ -20,8 +20,9 @@ bool pipelinerun_load_template(const char *path, cJSON **out, struct buf *err)
     bool ok = yaml_to_json(path, text.data ? text.data : "", text.len, out, err);
     buf_free(&text);
     if (ok && !cJSON_IsObject(*out)) {
-        buf_printf(err, "%s: the template must be a PipelineRun object (apiVersion, kind, "
-                        "metadata, spec)",
+        buf_printf(err,
+                   "%s: the template must be a PipelineRun object (apiVersion, kind, "
+                   "metadata, spec)",
                    path);
         cJSON_Delete(*out);
         *out = NULL;
@@ -45,7 +46,8 @@ bool pipelinerun_valid_label_value(const char *v)
         return false;
     for (size_t i = 0; i < n; i++) {
         char ch = v[i];
-        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         if (!alnum && !((ch == '-' || ch == '_' || ch == '.') && i > 0 && i + 1 < n))
             return false;
     }
@@ -99,8 +101,10 @@ static bool apply_params(cJSON *spec, const struct pipelinerun_options *o, struc
     for (size_t i = 0; i < o->n_params; i++) {
         const char *eq = strchr(o->params[i], '=');
         if (!eq || eq == o->params[i]) {
-            buf_printf(err, "--param '%s' is not NAME=VALUE (e.g. --param cluster-domain=apps.example.com)",
-                       o->params[i]);
+            buf_printf(
+                err,
+                "--param '%s' is not NAME=VALUE (e.g. --param cluster-domain=apps.example.com)",
+                o->params[i]);
             return false;
         }
         char *name = xstrndup(o->params[i], (size_t)(eq - o->params[i]));
@@ -132,7 +136,7 @@ static void apply_timeouts(cJSON *spec, double timeout_s)
         timeout_s = PIPELINERUN_DEFAULT_TIMEOUT_S;
     /* finally (publish) gets 20 minutes, or a quarter of a short run. */
     double fin = timeout_s > 4 * PIPELINERUN_FINALLY_TIMEOUT_S ? PIPELINERUN_FINALLY_TIMEOUT_S
-                                                                : timeout_s / 4;
+                                                               : timeout_s / 4;
     char text[64];
     cJSON_DeleteItemFromObjectCaseSensitive(spec, "timeouts");
     timeouts = cJSON_AddObjectToObject(spec, "timeouts");
@@ -172,7 +176,8 @@ static void apply_results_workspace(cJSON *spec, const char *storage)
         cJSON *modes = cJSON_AddArrayToObject(vspec, "accessModes");
         cJSON_AddItemToArray(modes, cJSON_CreateString("ReadWriteOnce"));
     }
-    cJSON *requests = object_member(object_member(object_member(vct, "spec"), "resources"), "requests");
+    cJSON *requests =
+        object_member(object_member(object_member(vct, "spec"), "resources"), "requests");
     set_string(requests, "storage", storage ? storage : PIPELINERUN_DEFAULT_STORAGE);
 }
 
@@ -202,9 +207,9 @@ bool pipelinerun_apply(cJSON *run, const struct pipelinerun_options *o, struct b
     }
     cJSON_DeleteItemFromObjectCaseSensitive(run, "status");
     cJSON *metadata = object_member(run, "metadata");
-    static const char *const server_owned[] = {"uid",        "resourceVersion", "creationTimestamp",
-                                               "generation", "managedFields",   "selfLink",
-                                               "ownerReferences"};
+    static const char *const server_owned[] = {
+        "uid",           "resourceVersion", "creationTimestamp", "generation",
+        "managedFields", "selfLink",        "ownerReferences"};
     for (size_t i = 0; i < ARRAY_LEN(server_owned); i++)
         cJSON_DeleteItemFromObjectCaseSensitive(metadata, server_owned[i]);
     cJSON *spec = object_member(run, "spec");
@@ -218,17 +223,19 @@ bool pipelinerun_apply(cJSON *run, const struct pipelinerun_options *o, struct b
         return false;
     }
     cJSON *labels = object_member(metadata, "labels");
-    const char *deployment = o->deployment ? o->deployment
-                                           : string_member(labels, PIPELINERUN_LABEL_DEPLOYMENT);
+    const char *deployment =
+        o->deployment ? o->deployment : string_member(labels, PIPELINERUN_LABEL_DEPLOYMENT);
     if (!deployment) {
-        buf_printf(err, "no deployment named: pass --deployment NAME (or a template with the "
-                        "label %s), which --if-idle and the run's labels use",
+        buf_printf(err,
+                   "no deployment named: pass --deployment NAME (or a template with the "
+                   "label %s), which --if-idle and the run's labels use",
                    PIPELINERUN_LABEL_DEPLOYMENT);
         return false;
     }
     if (!pipelinerun_valid_label_value(deployment)) {
-        buf_printf(err, "deployment '%s' is not a valid label value (at most 63 letters, digits, "
-                        "'-', '_', '.', starting and ending with a letter or digit)",
+        buf_printf(err,
+                   "deployment '%s' is not a valid label value (at most 63 letters, digits, "
+                   "'-', '_', '.', starting and ending with a letter or digit)",
                    deployment);
         return false;
     }
@@ -241,8 +248,7 @@ bool pipelinerun_apply(cJSON *run, const struct pipelinerun_options *o, struct b
         set_string(metadata, "namespace", o->namespace_);
     const char *name = string_member(metadata, "name");
     if (!string_member(metadata, "generateName")) {
-        char *gen = name ? xasprintf("%s-", name)
-                         : xasprintf("%s-%s-", pipeline, deployment_copy);
+        char *gen = name ? xasprintf("%s-", name) : xasprintf("%s-%s-", pipeline, deployment_copy);
         set_string(metadata, "generateName", gen);
         free(gen);
     }
