@@ -27,8 +27,9 @@ TEST(yaml_to_json_types_like_kubernetes)
 {
     cJSON *j = json_of("a: 1\nb: \"1\"\nc: true\nd: ~\ne: [x, 'y']\nf: {g: 1.5}\nh: 1Gi\n");
     char *t = text_of(j);
-    CHECK_EQ_STR(t, "{\"a\":1,\"b\":\"1\",\"c\":true,\"d\":null,\"e\":[\"x\",\"y\"],\"f\":{\"g\":1.5},"
-                    "\"h\":\"1Gi\"}");
+    CHECK_EQ_STR(t,
+                 "{\"a\":1,\"b\":\"1\",\"c\":true,\"d\":null,\"e\":[\"x\",\"y\"],\"f\":{\"g\":1.5},"
+                 "\"h\":\"1Gi\"}");
     cJSON_free(t);
     cJSON_Delete(j);
     /* JSON is YAML too. */
@@ -71,14 +72,15 @@ static const char *string_at(const cJSON *obj, const char *a, const char *b, con
 
 TEST(pipelinerun_from_a_template_keeps_its_choices_and_adds_labels)
 {
-    cJSON *run = json_of("apiVersion: tekton.dev/v1\nkind: PipelineRun\n"
-                         "metadata:\n  name: fixed\n  uid: abc\n  resourceVersion: '5'\n"
-                         "  labels: {llmsweep/deployment: m-1}\n"
-                         "spec:\n  pipelineRef: {name: llmsweep}\n"
-                         "  params:\n    - {name: spec, value: a}\n    - {name: x, value: b}\n"
-                         "  timeouts: {pipeline: 2h, tasks: 1h, finally: 10m}\n"
-                         "  workspaces:\n    - {name: results, persistentVolumeClaim: {claimName: c}}\n"
-                         "status: {completionTime: now}\n");
+    cJSON *run =
+        json_of("apiVersion: tekton.dev/v1\nkind: PipelineRun\n"
+                "metadata:\n  name: fixed\n  uid: abc\n  resourceVersion: '5'\n"
+                "  labels: {llmsweep/deployment: m-1}\n"
+                "spec:\n  pipelineRef: {name: llmsweep}\n"
+                "  params:\n    - {name: spec, value: a}\n    - {name: x, value: b}\n"
+                "  timeouts: {pipeline: 2h, tasks: 1h, finally: 10m}\n"
+                "  workspaces:\n    - {name: results, persistentVolumeClaim: {claimName: c}}\n"
+                "status: {completionTime: now}\n");
     const char *params[] = {"spec=b", "new=v=w"};
     struct pipelinerun_options o = {
         .trigger = "cron", .namespace_ = "ns", .params = params, .n_params = 2};
@@ -93,8 +95,8 @@ TEST(pipelinerun_from_a_template_keeps_its_choices_and_adds_labels)
     CHECK_EQ_STR(pipelinerun_label(run, PIPELINERUN_LABEL_DEPLOYMENT), "m-1");
     CHECK_EQ_STR(pipelinerun_label(run, PIPELINERUN_LABEL_TRIGGER), "cron");
     CHECK_EQ_STR(string_at(run, "spec", "timeouts", "pipeline"), "2h");
-    char *t = text_of(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(run, "spec"), "params"));
+    char *t = text_of(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(run, "spec"), "params"));
     CHECK_EQ_STR(t, "[{\"name\":\"spec\",\"value\":\"b\"},{\"name\":\"x\",\"value\":\"b\"},"
                     "{\"name\":\"new\",\"value\":\"v=w\"}]");
     cJSON_free(t);
@@ -125,8 +127,8 @@ TEST(pipelinerun_from_flags_gets_volume_timeouts_and_name)
     CHECK_EQ_STR(string_at(run, "spec", "timeouts", "tasks"), "22m30s");
     CHECK_EQ_STR(string_at(run, "spec", "timeouts", "finally"), "7m30s");
     CHECK_EQ_STR(string_at(run, "spec", "taskRunTemplate", "serviceAccountName"), "sa");
-    char *t = text_of(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(run, "spec"),
-                                                       "workspaces"));
+    char *t = text_of(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(run, "spec"), "workspaces"));
     CHECK_EQ_STR(t, "[{\"name\":\"results\",\"volumeClaimTemplate\":{\"spec\":{\"accessModes\":["
                     "\"ReadWriteOnce\"],\"resources\":{\"requests\":{\"storage\":\"5Gi\"}}}}}]");
     cJSON_free(t);
@@ -228,8 +230,9 @@ TEST(kube_in_cluster_server_from_the_environment)
 
 TEST(kube_status_text_shows_the_status_message)
 {
-    const char *body = "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"pipelines.tekton.dev "
-                       "\\\"x\\\" not found\",\"reason\":\"NotFound\",\"code\":404}";
+    const char *body =
+        "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"pipelines.tekton.dev "
+        "\\\"x\\\" not found\",\"reason\":\"NotFound\",\"code\":404}";
     char out[300];
     kube_status_text(404, body, strlen(body), out, sizeof out);
     CHECK_EQ_STR(out, "HTTP 404 Not Found: pipelines.tekton.dev \"x\" not found");
