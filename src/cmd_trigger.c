@@ -148,7 +148,9 @@ static int follow(struct kube_client *kc, const char *name, double interval, dou
             const char *reason, *message;
             int outcome = pipelinerun_outcome(r.json, &reason, &message);
             struct buf now = {0};
-            buf_printf(&now, "%s: %s", reason ? reason : "Pending", message ? message : "");
+            buf_puts(&now, reason ? reason : "Pending");
+            if (message && *message)
+                buf_printf(&now, ": %s", message);
             if (outcome < 0 && (!last.data || strcmp(last.data, now.data) != 0)) {
                 printf("%s: %s\n", name, now.data);
                 buf_clear(&last);

@@ -215,7 +215,7 @@ def test_wait_follows_the_run_to_success(ctx):
     n = "llmsweep-mistral-24b-quantized-00001"
     assert r.stdout.splitlines() == [
         f"created PipelineRun {n} in namespace {NS} (deployment {DEPLOYMENT}, trigger manual)",
-        f"{n}: Pending: ",
+        f"{n}: Pending",
         f"{n}: task fetch-tokenizer started (TaskRun run-fetch-tokenizer)",
         f"{n}: Running: Tasks Completed: 0 (Failed: 0, Cancelled 0), Skipped: 0",
         f"{n}: task run started (TaskRun run-run)",
