@@ -101,8 +101,8 @@ static bool find_unfinished(struct kube_client *kc, const char *deployment, char
     return ok;
 }
 
-/* The names of the TaskRuns in status.childReferences, newline-separated,
- * and prints the ones not in `seen` yet. */
+/* Prints the TaskRuns of status.childReferences that are not in `seen`
+ * yet ("\nNAME\n" each) and adds them: a task started. */
 static void report_children(const char *run, const cJSON *obj, struct buf *seen)
 {
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(obj, "status");
@@ -279,62 +279,65 @@ static int run_trigger(const struct cli_args *args)
     } else {
         run = pipelinerun_new();
     }
-    struct kube_client kc = {0};
-    const char *ns = cli_get(args, "namespace");
-    if (!dry_run) {
-        struct kube_options ko = {
-            .server = cli_get(args, "server"),
-            .token_file = cli_get(args, "token-file"),
-            .ca_files = ca_files,
-            .n_ca_files = n_ca,
-            .namespace_ = ns,
-        };
-        if (!kube_open(&kc, &ko, &err)) {
-            cli_error("%s", err.data);
-            buf_free(&err);
-            cJSON_Delete(run);
-            return EXIT_USAGE;
-        }
-        ns = kc.namespace_;
-    }
+    /* The object first: its mistakes are the user's input, whatever the
+     * cluster. The namespace is set once it is known. */
     struct pipelinerun_options po = {
         .pipeline = cli_get(args, "pipeline"),
         .deployment = cli_get(args, "deployment"),
         .trigger = trigger,
-        .namespace_ = ns,
+        .namespace_ = cli_get(args, "namespace"),
         .service_account = cli_get(args, "service-account"),
         .storage = cli_get(args, "storage"),
         .timeout_s = timeout,
         .params = params,
         .n_params = n_params,
     };
-    int rc;
     if (!pipelinerun_apply(run, &po, &err)) {
         cli_error("%s%s%s", template_path ? template_path : "", template_path ? ": " : "",
                   err.data);
-        rc = EXIT_USAGE;
-    } else if (dry_run) {
+        buf_free(&err);
+        cJSON_Delete(run);
+        return EXIT_USAGE;
+    }
+    if (dry_run) {
         char *text = cJSON_Print(run);
         printf("%s\n", text);
         cJSON_free(text);
-        rc = EXIT_OK;
-    } else {
-        const char *deployment = pipelinerun_label(run, PIPELINERUN_LABEL_DEPLOYMENT);
-        char *busy = NULL;
-        rc = EXIT_OK;
-        if (cli_flag(args, "if-idle")) {
-            if (!find_unfinished(&kc, deployment, &busy))
-                rc = EXIT_FAILED;
-            else if (busy)
-                printf("not starting: PipelineRun %s of deployment %s has not finished in "
-                       "namespace %s (--if-idle)\n",
-                       busy, deployment, kc.namespace_);
-        }
-        if (rc == EXIT_OK && !busy)
-            rc = create_run(&kc, run, deployment, trigger, cli_flag(args, "wait"), interval,
-                            wait_timeout);
-        free(busy);
+        cJSON_Delete(run);
+        return EXIT_OK;
     }
+    struct kube_client kc;
+    struct kube_options ko = {
+        .server = cli_get(args, "server"),
+        .token_file = cli_get(args, "token-file"),
+        .ca_files = ca_files,
+        .n_ca_files = n_ca,
+        .namespace_ = po.namespace_,
+    };
+    if (!kube_open(&kc, &ko, &err)) {
+        cli_error("%s", err.data);
+        buf_free(&err);
+        cJSON_Delete(run);
+        return EXIT_USAGE;
+    }
+    cJSON *metadata = cJSON_GetObjectItemCaseSensitive(run, "metadata");
+    cJSON_DeleteItemFromObjectCaseSensitive(metadata, "namespace");
+    cJSON_AddStringToObject(metadata, "namespace", kc.namespace_);
+    const char *deployment = pipelinerun_label(run, PIPELINERUN_LABEL_DEPLOYMENT);
+    char *busy = NULL;
+    int rc = EXIT_OK;
+    if (cli_flag(args, "if-idle")) {
+        if (!find_unfinished(&kc, deployment, &busy))
+            rc = EXIT_FAILED;
+        else if (busy)
+            printf("not starting: PipelineRun %s of deployment %s has not finished in namespace "
+                   "%s (--if-idle)\n",
+                   busy, deployment, kc.namespace_);
+    }
+    if (rc == EXIT_OK && !busy)
+        rc = create_run(&kc, run, deployment, trigger, cli_flag(args, "wait"), interval,
+                        wait_timeout);
+    free(busy);
     kube_close(&kc);
     cJSON_Delete(run);
     buf_free(&err);

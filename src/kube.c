@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "registry.h"
+#include "registry.h" /* registry_token_subject: the JWT `sub` claim */
 
 char *kube_in_cluster_server(struct buf *err)
 {
@@ -135,11 +135,50 @@ void kube_reply_free(struct kube_reply *reply)
     reply->json = NULL;
 }
 
+/* Appends text to out as one line: white space runs become one space,
+ * control characters are dropped, at most `max` bytes. */
+static void one_line(const char *text, size_t len, size_t max, struct buf *out)
+{
+    bool space = false;
+    size_t start = out->len;
+    for (size_t i = 0; i < len && out->len - start < max; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+            space = out->len > start;
+        } else if (ch >= 0x20 && ch != 0x7f) {
+            if (space)
+                buf_putc(out, ' ');
+            space = false;
+            buf_putc(out, (char)ch);
+        }
+    }
+    if (out->len - start >= max)
+        buf_puts(out, "...");
+}
+
 void kube_status_text(long status, const char *body, size_t len, char *out, size_t n)
 {
-    /* A Status has "message"; anything else (a proxy's page) is summarised
-     * the way the registry client does. */
-    registry_error_text(status, "application/json", body, len, out, n);
+    struct buf text = {0};
+    const char *phrase = http_reason_phrase(status);
+    buf_printf(&text, "HTTP %ld%s%s: ", status, phrase ? " " : "", phrase ? phrase : "");
+    size_t before = text.len;
+    /* A Kubernetes Status carries the message; anything else (a proxy's
+     * page, a load balancer's text) is shown by its first line. */
+    cJSON *json = cJSON_ParseWithLength(body, len);
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(json, "message");
+    if (cJSON_IsString(message) && message->valuestring[0])
+        one_line(message->valuestring, strlen(message->valuestring), 1000, &text);
+    else {
+        size_t line = 0;
+        while (line < len && body[line] != '\n' && body[line] != '\r')
+            line++;
+        one_line(body, line, 300, &text);
+    }
+    if (text.len == before)
+        buf_puts(&text, "(empty body)");
+    cJSON_Delete(json);
+    snprintf(out, n, "%s", text.data);
+    buf_free(&text);
 }
 
 static bool read_token(const struct kube_client *c, struct buf *token, struct buf *err)

@@ -236,4 +236,10 @@ TEST(kube_status_text_shows_the_status_message)
     char out[300];
     kube_status_text(404, body, strlen(body), out, sizeof out);
     CHECK_EQ_STR(out, "HTTP 404 Not Found: pipelines.tekton.dev \"x\" not found");
+    /* Not a Status: the first line, without control characters. */
+    const char *page = "upstream connect error\x01 or disconnect\nsecond line";
+    kube_status_text(503, page, strlen(page), out, sizeof out);
+    CHECK_EQ_STR(out, "HTTP 503 Service Unavailable: upstream connect error or disconnect");
+    kube_status_text(502, "", 0, out, sizeof out);
+    CHECK_EQ_STR(out, "HTTP 502 Bad Gateway: (empty body)");
 }
