@@ -26,8 +26,7 @@ static const struct cli_option options[] = {
      false},
     {"template", 0, "FILE",
      "a PipelineRun (YAML or JSON) to start from, e.g. tekton/pipelinerun-full.yaml", false},
-    {"param", 'p', "NAME=VALUE", "set a Pipeline param (repeatable; replaces the template's)",
-     true},
+    {"param", 'p', "NAME=VALUE", "set a Pipeline param, replacing the template's", true},
     {"deployment", 0, "NAME",
      "label llmsweep/deployment of the run (default: the template's label)", false},
     {"trigger", 0, "cron|argocd|manual", "label llmsweep/trigger of the run (default manual)",
@@ -50,7 +49,7 @@ static const struct cli_option options[] = {
      "the API server (default: the in-cluster one from KUBERNETES_SERVICE_HOST)", false},
     {"token-file", 0, "FILE",
      "bearer token, read for every request (default: the ServiceAccount's)", false},
-    {"ca-file", 0, "FILE", "extra CA certificates for the API server (repeatable)", true},
+    {"ca-file", 0, "FILE", "extra CA certificates for the API server", true},
     {0},
 };
 
