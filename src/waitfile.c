@@ -95,16 +95,19 @@ static bool is_complete_json(const char *path, bool *ours, char **run_id, char *
 }
 
 /* The run id the completion marker names, or NULL (none, or not readable:
- * then only the file itself is checked). */
-static char *marker_run_id(const char *marker_path)
+ * then only the file itself is checked); *interrupted: the marker says the
+ * run was interrupted (its results are partial). */
+static char *marker_run_id(const char *marker_path, bool *interrupted)
 {
     struct buf text = {0};
     char *id = NULL;
+    *interrupted = false;
     if (read_file(marker_path, &text)) {
         cJSON *doc = cJSON_ParseWithLength(text.data ? text.data : "", text.len);
         const cJSON *run = cJSON_GetObjectItemCaseSensitive(doc, "run_id");
         if (cJSON_IsString(run))
             id = xstrdup(run->valuestring);
+        *interrupted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "interrupted"));
         cJSON_Delete(doc);
     }
     buf_free(&text);
@@ -114,9 +117,10 @@ static char *marker_run_id(const char *marker_path)
 /* A marker says the run finished; the file must still be that run's whole
  * results. A file cut or replaced (copied over, another run's) after the
  * marker was written must not pass for them. */
-static bool marked_file_is_complete(const struct waitfile_state *st, int64_t size, char *line,
-                                    size_t n)
+static bool marked_file_is_complete(const struct waitfile_state *st, int64_t size,
+                                    bool *interrupted, char *line, size_t n)
 {
+    *interrupted = false;
     char why[256];
     bool ours;
     char *file_run = NULL;
@@ -127,7 +131,7 @@ static bool marked_file_is_complete(const struct waitfile_state *st, int64_t siz
                  st->path, (long long)size, why);
         return false;
     }
-    char *marker_run = marker_run_id(st->marker_path);
+    char *marker_run = marker_run_id(st->marker_path, interrupted);
     bool same = !marker_run || !file_run || strcmp(marker_run, file_run) == 0;
     if (!same)
         snprintf(line, n,
@@ -209,13 +213,15 @@ bool waitfile_check(struct waitfile_state *st, struct waitfile_observation *obs)
 
     struct stat marker;
     if (stat(st->marker_path, &marker) == 0 && sb.st_size > 0) {
-        if (!marked_file_is_complete(st, obs->size, obs->line, sizeof obs->line)) {
+        bool interrupted;
+        if (!marked_file_is_complete(st, obs->size, &interrupted, obs->line, sizeof obs->line)) {
             obs->verdict = WAITFILE_BAD_MARKED;
             return false;
         }
         obs->verdict = WAITFILE_DONE_MARKER;
-        snprintf(obs->line, sizeof obs->line, "%s is complete (%lld bytes; marker %s)", st->path,
-                 (long long)sb.st_size, st->marker_path);
+        snprintf(obs->line, sizeof obs->line, "%s is complete (%lld bytes; marker %s)%s", st->path,
+                 (long long)sb.st_size, st->marker_path,
+                 interrupted ? ": the run was interrupted, these are its partial results" : "");
         return true;
     }
 

@@ -108,6 +108,11 @@ TEST(waitfile_marker_of_another_run_does_not_complete_the_file)
     write_text(marker, "{\"run_id\":\"run-b\",\"interrupted\":false,\"files\":[]}\n", "w");
     CHECK(waitfile_check(&st, &obs));
     CHECK_EQ_INT(obs.verdict, WAITFILE_DONE_MARKER);
+    CHECK(!strstr(obs.line, "interrupted"));
+    write_text(marker, "{\"run_id\":\"run-b\",\"interrupted\":true,\"files\":[]}\n", "w");
+    CHECK(waitfile_check(&st, &obs));
+    CHECK_CONTAINS(obs.line, "marker");
+    CHECK_CONTAINS(obs.line, ": the run was interrupted, these are its partial results");
     waitfile_free(&st);
 }
 
