@@ -5,7 +5,11 @@
  * levels and price them (publish.h), find the model and the version by exact
  * name (registry.h), merge our block and our properties into what is there,
  * PATCH only when something changes, then read the version back and check
- * that what we wrote is what the registry holds. */
+ * that what we wrote is what the registry holds. When the PATCH fails in a
+ * retryable way, or the read-back shows another writer's PATCH in place of
+ * ours, the whole cycle runs again after a jittered pause: the registry has
+ * no ETag, so re-reading is the only way not to overwrite what others wrote
+ * since our read. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +26,9 @@
 #include "waitfile.h"
 
 #define MAX_CA_FILES 16
-#define PUBLISH_ATTEMPTS 2 /* read-merge-write cycles when another writer races us */
+/* Read-merge-write cycles again when another writer raced us: --retries,
+ * but at least this many (--retries 0 still merges once more). */
+#define PUBLISH_MIN_CONFLICT_RETRIES 1
 #define PUBLISH_AGAIN (-1) /* publish_once: read, merge and write once more */
 
 static const struct cli_option options[] = {
@@ -39,7 +45,8 @@ static const struct cli_option options[] = {
     {"token-env", 0, "NAME", "environment variable holding the bearer token", false},
     {"ca-file", 0, "FILE", "also trust the CA certificates in FILE (PEM)", true},
     {"insecure", 0, NULL, "do not verify the registry's certificate (unsafe; warned)", false},
-    {"retries", 0, "N", "retries on 429, 5xx and connection errors (default 5)", false},
+    {"retries", 0, "N", "retries on 429, 5xx, connection errors, cut answers, races (default 5)",
+     false},
     {"retry-delay", 0, "DURATION", "first pause before a retry, doubling (default 1s)", false},
     {"retry-max-delay", 0, "DURATION", "longest pause before a retry (default 30s)", false},
     {"request-timeout", 0, "DURATION", "give up on one request after this long (default 60s)",
@@ -210,7 +217,10 @@ static int patch_failed(const struct publish_job *job, struct publish_attempts *
 /* One read-merge-write cycle. Returns an exit code, or PUBLISH_AGAIN. */
 static int publish_once(const struct publish_job *job, struct publish_attempts *a)
 {
-    bool last_try = a->conflicts + 1 >= PUBLISH_ATTEMPTS;
+    int conflict_retries = job->client->retry.retries > PUBLISH_MIN_CONFLICT_RETRIES
+                               ? job->client->retry.retries
+                               : PUBLISH_MIN_CONFLICT_RETRIES;
+    bool last_try = a->conflicts >= conflict_retries;
     struct registry_client *c = job->client;
     struct buf err = {0};
     cJSON *model = NULL, *version = NULL;
@@ -250,8 +260,10 @@ static int publish_once(const struct publish_job *job, struct publish_attempts *
              job->version_name, id);
     if (!changed) {
         if (a->patch_retries)
-            cli_info("published run %s to %s: the PATCH whose answer was lost had been applied",
-                     job->plan->key, where);
+            cli_info("published run %s (%s) to %s: the PATCH whose answer was lost had been "
+                     "applied",
+                     job->plan->key, job->plan->all ? "all levels" : job->plan->levels[0].label,
+                     where);
         else
             cli_info("%s already holds this run's summary: nothing to change", where);
         cJSON_Delete(body);
@@ -292,15 +304,24 @@ static int publish_once(const struct publish_job *job, struct publish_attempts *
     }
     struct buf why = {0};
     if (!verify(job, reply.json, &why)) {
-        if (last_try)
-            cli_error("%s after publishing to %s: another writer changed it at the same time "
-                      "(the registry has no ETag; last writer wins): publish again",
-                      why.data, where);
-        else
-            cli_warn("%s after publishing to %s (another writer?); publishing again", why.data,
-                     where);
-        rc = last_try ? EXIT_FAILED : PUBLISH_AGAIN;
-        a->conflicts++;
+        if (last_try) {
+            cli_error("%s after publishing to %s: another writer changed it at the same time, "
+                      "%d times in a row (the registry has no ETag; last writer wins): publish "
+                      "again",
+                      why.data, where, a->conflicts + 1);
+            rc = EXIT_FAILED;
+        } else {
+            /* Writers that collided at once would collide again: a
+             * jittered pause sets them apart. */
+            double delay =
+                registry_backoff_delay(&c->retry, a->conflicts, random_uniform(&c->jitter_state));
+            a->conflicts++;
+            cli_warn("%s after publishing to %s (another writer?); merging and publishing again "
+                     "in %.1fs (retry %d of %d)",
+                     why.data, where, delay, a->conflicts, conflict_retries);
+            sleep_seconds(delay);
+            rc = PUBLISH_AGAIN;
+        }
     } else {
         struct buf what = {0};
         if (job->set_description)
@@ -504,8 +525,10 @@ const struct cli_command cmd_publish = {
         "Token: --token-file, --token-env NAME, $" REGISTRY_TOKEN_VARIABLE ", else the pod's\n"
         "ServiceAccount token (https or loopback only); read per request, never printed.\n"
         "CA: the system bundle, the ServiceAccount ca.crt and service-ca.crt, --ca-file.\n"
-        "429, 5xx and connection errors are retried with back-off and jitter; other\n"
-        "errors stop at once with the registry's message. --dry-run sends only GETs (to\n"
+        "429, 5xx, connection errors and cut-off answers are retried with back-off and\n"
+        "jitter; other errors stop at once with the registry's message. A failed PATCH,\n"
+        "or one another writer overwrote (the registry has no ETag), is retried by\n"
+        "reading the version, merging and writing again. --dry-run sends only GETs (to\n"
         "compute the exact PATCH) and prints every request.\n"
         "Exit codes: 0 published (or nothing to change), 1 the registry refused or could\n"
         "not be reached, or a level has no successful request, 2 bad options or results.",
