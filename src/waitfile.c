@@ -250,8 +250,11 @@ bool waitfile_check(struct waitfile_state *st, struct waitfile_observation *obs)
     bool ours;
     if (!is_complete_json(st->path, &ours, NULL, why, sizeof why)) {
         obs->verdict = WAITFILE_INCOMPLETE;
-        snprintf(obs->line, sizeof obs->line, "%s: %lld bytes, unchanged for %d checks, but %s",
-                 st->path, (long long)sb.st_size, st->unchanged, why);
+        /* No running count: the line stays the same while nothing
+         * changes, so `wait` prints it once, not at every check. */
+        snprintf(obs->line, sizeof obs->line,
+                 "%s: %lld bytes, unchanged for %d checks or more, but %s", st->path,
+                 (long long)sb.st_size, st->stable_checks, why);
         return false;
     }
     if (ours) {
