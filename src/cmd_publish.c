@@ -217,11 +217,11 @@ static int patch_failed(const struct publish_job *job, struct publish_attempts *
 /* One read-merge-write cycle. Returns an exit code, or PUBLISH_AGAIN. */
 static int publish_once(const struct publish_job *job, struct publish_attempts *a)
 {
-    int conflict_retries = job->client->retry.retries > PUBLISH_MIN_CONFLICT_RETRIES
-                               ? job->client->retry.retries
+    struct registry_client *c = job->client;
+    int conflict_retries = c->retry.retries > PUBLISH_MIN_CONFLICT_RETRIES
+                               ? c->retry.retries
                                : PUBLISH_MIN_CONFLICT_RETRIES;
     bool last_try = a->conflicts >= conflict_retries;
-    struct registry_client *c = job->client;
     struct buf err = {0};
     cJSON *model = NULL, *version = NULL;
     int rc = EXIT_FAILED;
