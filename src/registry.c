@@ -559,7 +559,6 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
             retry = registry_failure_is_retryable(fail.cls);
         } else {
             reply->status = resp.status;
-            buf_redact(&resp.body, token.data);
             if (c->verbose)
                 cli_info("< HTTP %ld, %zu bytes", resp.status, resp.body.len);
             bool success = resp.status >= 200 && resp.status < 300;
@@ -570,6 +569,8 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
                                             : cJSON_CreateObject();
             ok = reply->json != NULL;
             if (!ok) {
+                /* Error text only: a good answer's data is kept as it came. */
+                buf_redact(&resp.body, token.data);
                 char text[600];
                 registry_error_text(resp.status, resp.content_type.data,
                                     resp.body.data ? resp.body.data : "", resp.body.len, text,

@@ -9,6 +9,7 @@ is lost). Every test checks what the user sees, the exit code, and that the
 version in the registry ends consistent: one block per run, other text and
 customProperties intact, never half of a publish.
 """
+import os
 import socket
 import subprocess
 import threading
@@ -371,7 +372,6 @@ def test_version_deleted_between_lookup_and_patch(ctx):
 
 def start_publish(ctx, url, results, model, version, name, *extra):
     no_sa = ctx.path("no-serviceaccount")
-    import os
     os.makedirs(no_sa, exist_ok=True)
     return ctx.start([ctx.bin, "publish", results, "--registry-url", url, "--model", model,
                       "--version", version, "--token-env", "PUBLISHER", *FAST, *extra],
