@@ -271,6 +271,7 @@ bool kube_call(struct kube_client *c, const char *method, const char *path, cons
                 cJSON_ParseWithLength(resp.body.data ? resp.body.data : "", resp.body.len);
         ok = reply->json != NULL;
         if (!ok) {
+            buf_redact(&resp.body, token.data); /* some servers echo credentials back */
             char text[1200];
             kube_status_text(resp.status, resp.body.data ? resp.body.data : "", resp.body.len, text,
                              sizeof text);

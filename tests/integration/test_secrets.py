@@ -14,6 +14,7 @@ import threading
 import urllib.error
 import urllib.request
 
+import manifests
 import registry_lib
 import results_fixture as rf
 from registry_proxy import RegistryProxy
@@ -338,3 +339,49 @@ def test_fetch_tokenizer_never_prints_or_caches_the_token(ctx):
         finally:
             echo.stop()
     assert audit.check() >= 1
+
+
+def test_trigger_never_prints_the_serviceaccount_token(ctx):
+    """The Kubernetes API stand-in with the secret as the ServiceAccount token:
+    a created run followed to its end, a refused token, and API servers whose
+    Status messages echo the token back."""
+    token = new_secret("kube")
+    audit = Audit(ctx, token)
+    rules = [{"apiGroups": ["tekton.dev"], "resources": ["pipelineruns"],
+              "verbs": ["create", "get", "list"]},
+             {"apiGroups": ["tekton.dev"], "resources": ["pipelines"], "verbs": ["get"]}]
+    ca = ctx.make_ca("kubeapi-ca")
+    cert = ctx.make_cert(ca, "localhost", name="kubeapi-cert")
+    config = os.path.join(audit.secret_dir, "kubeapi.json")  # the server's copy of the token
+    with open(config, "w") as f:
+        json.dump({"tokens": {token: {"user": "system:serviceaccount:bench:trigger",
+                                      "rules": rules}},
+                   "pipelines": ["bench/llmsweep"], "pipelineRuns": [],
+                   "statuses": [{}, {"conditions": [{"type": "Succeeded", "status": "Unknown",
+                                                     "reason": "Running", "message": "1 of 4"}]},
+                                {"completionTime": "2026-01-01T01:00:00Z",
+                                 "conditions": [{"type": "Succeeded", "status": "True",
+                                                 "reason": "Succeeded", "message": "done"}]}],
+                   "log": ctx.path("kubeapi.jsonl"),
+                   "tlsCert": cert["pem"], "tlsKey": cert["key"]}, f)
+    _, tektoncheck = manifests.tools()
+    api = ctx.start([tektoncheck, "-kubeapi", config], name="kubeapi")
+    port = ctx.wait_for_log(api, r"listening on https://127\.0\.0\.1:(\d+)").group(1)
+    token_file = audit.secret_file("token", token)
+    args = ["trigger", "--namespace", "bench", "--pipeline", "llmsweep", "--deployment", "audit",
+            "--server", f"https://localhost:{port}", "--ca-file", ca["pem"]]
+    audit.llmsweep(*args, "--token-file", token_file, "--wait", "--interval", "10ms")
+    audit.llmsweep(*args, "--token-file", token_file, "--if-idle")
+    wrong = audit.secret_file("wrong-token", new_secret("wrong"))
+    audit.secrets = audit.secrets + (open(wrong).read().strip(),)
+    audit.llmsweep(*args, "--token-file", wrong, ok=(1,))
+    for status in (401, 403, 404, 500):
+        echo = EchoServer(status).start()
+        try:
+            audit.llmsweep("trigger", "--namespace", "bench", "--pipeline", "llmsweep",
+                           "--deployment", "audit", "--server", echo.url, "--token-file",
+                           token_file, ok=(1,))
+            assert any(token in s for s in echo.seen), "the echo server never got the token"
+        finally:
+            echo.stop()
+    audit.check()
