@@ -137,6 +137,7 @@ static bool load_credentials(struct session *s, struct buf *err)
         .insecure = spec->insecure,
         .connect_timeout_s = CONNECT_TIMEOUT_S,
         .ca = s->ca,
+        .ca_file_hint = "set ca_file in the spec (or --set ca_file=FILE) to",
     };
     if (spec->api_key_env || spec->api_key_file) {
         char *key = read_api_key(spec, err);

@@ -292,10 +292,9 @@ void http_explain(CURL *easy, CURLcode rc, const char *errbuf, const char *url,
         switch (out->cls) {
         case HTTP_ERR_TLS_UNKNOWN_CA:
             snprintf(m, n,
-                     "TLS: the certificate of %s is not signed by a trusted CA: pass --ca-file "
-                     "with the CA that issued it (on OpenShift, the service CA is "
-                     "service-ca.crt)",
-                     host);
+                     "TLS: the certificate of %s is not signed by a trusted CA: %s the CA that "
+                     "issued it (on OpenShift, the service CA is service-ca.crt)",
+                     host, cfg && cfg->ca_file_hint ? cfg->ca_file_hint : "pass --ca-file with");
             break;
         case HTTP_ERR_TLS_HOSTNAME:
             snprintf(m, n,

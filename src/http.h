@@ -42,6 +42,9 @@ struct http_config {
     double total_timeout_s;   /* 0: no limit (streams) */
     bool follow_redirects;
     const struct http_ca_bundle *ca; /* from http_ca_bundle_load */
+    /* How the user names a CA file, for messages: "pass --ca-file" unless
+     * the command takes it elsewhere (run: from the spec). */
+    const char *ca_file_hint;
 };
 
 /* Loads and parses every CA source. On failure (an unreadable --ca-file, a

@@ -1,0 +1,389 @@
+"""Issue 10: the fault matrix of `llmsweep run` (tests/reliability.md, section `run`).
+
+Every test here breaks the world around a run in one way and checks what the
+user sees (the message, the exit code) and what is left in the output folder:
+results that are valid JSON (strict UTF-8), that say what happened
+(interrupted, errors by class), with every request the engine sent kept and
+counted the way the server counted it.
+"""
+import http.server
+import json
+import os
+import random
+import resource
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+
+import testlib
+
+# --- helpers ---------------------------------------------------------------------
+
+RESULT_FILES = ["benchmarks.json", "requests.jsonl", "benchmarks.csv", "report.html",
+                "summary.json"]
+
+
+def mock_stats(url, reset=False):
+    req = urllib.request.Request(url + "/mock/stats", method="DELETE" if reset else "GET")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        body = r.read()
+    return json.loads(body) if body else {}
+
+
+class Result:
+    """A finished `llmsweep run`: exit code, output, peak memory (KiB)."""
+
+    def __init__(self, rc, stdout, stderr, maxrss_kib):
+        self.returncode = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.maxrss_kib = maxrss_kib
+
+    def __repr__(self):
+        return f"exit {self.returncode}, stderr:\n{self.stderr}"
+
+
+def run_args(ctx, url, out, *args, quiet=True):
+    return [ctx.bin, "run", "--endpoint", url + "/v1", "--model", "m", "--output-dir",
+            ctx.path(out), "--prompt-tokens", "8"] + (["--quiet"] if quiet else []) + \
+        [str(a) for a in args]
+
+
+def run(ctx, url, *args, out="out", preexec_fn=None, timeout=120):
+    """Runs `llmsweep run` and measures its peak memory (wait4's rusage of
+    this one child)."""
+    testlib.require_file(ctx.bin, "the llmsweep binary (run tools/zig build)")
+    name = f"run-{out}-{len(os.listdir(ctx.tmp))}"
+    with open(ctx.path(name + ".stdout"), "w+") as so, open(ctx.path(name + ".stderr"), "w+") as se:
+        proc = subprocess.Popen(run_args(ctx, url, out, *args), stdout=so, stderr=se,
+                                cwd=ctx.tmp, preexec_fn=preexec_fn)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                raise AssertionError(f"llmsweep run {args} did not end within {timeout}s (hung)")
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        so.seek(0)
+        se.seek(0)
+        return Result(proc.returncode, so.read(), se.read(), usage.ru_maxrss)
+
+
+def read_json_strict(path):
+    """JSON as a strict reader sees it: UTF-8 only, no NaN."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise AssertionError(f"{path} is not valid UTF-8 ({e}): {raw[max(0, e.start - 60):e.end + 20]!r}")
+
+    def no_constants(name):
+        raise AssertionError(f"{path} holds {name}, which is not JSON")
+    return text, json.loads(text, parse_constant=no_constants)
+
+
+def load_results(ctx, out="out"):
+    """Reads and checks an output folder; returns (benchmarks, records).
+
+    The files must agree: the completion marker lists what was written and
+    says interrupted the way benchmarks.json does; each level's request
+    totals and errors by class equal what requests.jsonl holds; no
+    temporary file is left behind."""
+    folder = ctx.path(out)
+    leftovers = [f for f in os.listdir(folder) if ".tmp-" in f]
+    assert not leftovers, f"temporary files left in {folder}: {leftovers}"
+    _, bench = read_json_strict(os.path.join(folder, "benchmarks.json"))
+    records = []
+    with open(os.path.join(folder, "requests.jsonl"), "rb") as f:
+        for n, line in enumerate(f, 1):
+            try:
+                records.append(json.loads(line.decode("utf-8")))
+            except (UnicodeDecodeError, ValueError) as e:
+                raise AssertionError(f"requests.jsonl line {n} is not valid JSON: {e}: {line[:200]!r}")
+    _, marker = read_json_strict(os.path.join(folder, "benchmarks.json.complete"))
+    interrupted = bench["llmsweep"]["interrupted"]
+    assert marker["interrupted"] == interrupted, (marker, interrupted)
+    assert marker["run_id"] == bench["llmsweep"]["run_id"], (marker, bench["llmsweep"]["run_id"])
+    assert sorted(marker["files"]) == sorted(RESULT_FILES), marker
+    read_json_strict(os.path.join(folder, "summary.json"))
+    for i, b in enumerate(bench["benchmarks"]):
+        mine = [r for r in records if r["level"] == i]
+        totals = b["metrics"]["request_totals"]
+        for outcome in ("successful", "errored", "incomplete"):
+            n = sum(r["outcome"] == outcome for r in mine)
+            assert totals[outcome] == n, f"level {i}: {outcome} {totals[outcome]} != {n} records"
+        assert totals["total"] == len(mine), (totals, len(mine))
+        by_class = b["llmsweep"]["errors_by_class"]
+        for cls, n in by_class.items():
+            got = sum(r["outcome"] == "errored" and r["error"] == cls for r in mine)
+            assert n == got, f"level {i}: errors_by_class[{cls}] = {n}, records say {got}"
+    assert len(records) == sum(b["metrics"]["request_totals"]["total"] for b in bench["benchmarks"])
+    return bench, records
+
+
+def count(records, outcome=None, error=None):
+    return sum((outcome is None or r["outcome"] == outcome) and (error is None or r["error"] == error)
+               for r in records)
+
+
+class Server:
+    """A misbehaving HTTP server in a thread of the test: answers GET /v1/models
+    with model "m" (so preflight passes) and hands every other request to
+    `answer(handler)`."""
+
+    def __init__(self, answer, models=None):
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                if models:
+                    return models(self)
+                body = b'{"object":"list","data":[{"id":"m","object":"model"}]}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                self.rfile.read(length)
+                outer.posts += 1
+                try:
+                    answer(self)
+                except OSError:
+                    pass  # the client hung up: that is what the tests make it do
+                self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self.posts = 0
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def sse_headers(h):
+    h.send_response(200)
+    h.send_header("Content-Type", "text/event-stream")
+    h.send_header("Transfer-Encoding", "chunked")
+    h.end_headers()
+
+
+def send_chunk(h, data):
+    h.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+
+def event(content=None, finish=None, usage=None):
+    choice = {"index": 0, "delta": {"content": content} if content is not None else {},
+              "finish_reason": finish}
+    doc = {"id": "x", "object": "chat.completion.chunk", "model": "m", "choices": [choice]}
+    if usage:
+        doc = {"id": "x", "object": "chat.completion.chunk", "model": "m", "choices": [],
+               "usage": usage}
+    return b"data: " + json.dumps(doc).encode() + b"\n\n"
+
+
+# --- the endpoint ------------------------------------------------------------------
+
+def test_endpoint_down_at_start(ctx):
+    """Nothing listens: preflight says so, exit 1, no results are written
+    (there is nothing to say about an endpoint never reached)."""
+    port = testlib.free_port()
+    r = run(ctx, f"http://127.0.0.1:{port}", "--levels", "1", "--duration", "1s")
+    assert r.returncode == 1, r
+    assert f"preflight: connection to 127.0.0.1:{port} refused: is the server running and is " \
+           "the port right?" in r.stderr, r
+    assert not os.path.exists(ctx.path("out")), "a run that never started must not write results"
+
+
+def test_dns_failure(ctx):
+    r = run(ctx, "http://no-such-host.invalid:8000", "--levels", "1", "--duration", "1s")
+    assert r.returncode == 1, r
+    assert "preflight: cannot resolve no-such-host.invalid:8000 (DNS lookup failed): check the " \
+           "host name in the URL" in r.stderr, r
+    assert not os.path.exists(ctx.path("out")), os.listdir(ctx.path("out"))
+
+
+# --- every fault of the mock server at 1 %, 10 % and 100 % --------------------------
+
+# kind (as --faults names it) -> (argument, error class of the request, or
+# "none" when the request still succeeds, and the start of its message).
+MOCK_FAULTS = {
+    "429": ("", "http", "HTTP 429: "),
+    "500": ("", "http", "HTTP 500: "),
+    "503": ("", "http", "HTTP 503: "),
+    "reset": ("", "reset", "127.0.0.1:"),
+    "reset-mid": ("", "reset", "127.0.0.1:"),
+    "stall": ("", "timeout", "the response from 127.0.0.1:"),
+    "bad-sse": ("", "malformed", "malformed SSE line: "),
+    "bad-json": ("", "malformed", "invalid JSON in an event: "),
+    "cut": ("", "stream_cut", "the stream ended without data: [DONE]"),
+    "slow-headers": ("=50ms", "none", ""),
+}
+# Requests per run: enough that 1 % fires (the mock's draws are seeded).
+REQUESTS = {"1%": 400, "10%": 200, "100%": 48}
+
+
+def test_every_mock_fault_at_1_10_and_100_percent(ctx):
+    """Each fault kind at each rate: the run ends, every request the mock saw
+    is a record, each failed one has the fault's error class (counted per
+    class in benchmarks.json), each successful one is kept; a run where
+    nothing succeeded says so and exits 1, with its results still written."""
+    for kind, (arg, error, message) in MOCK_FAULTS.items():
+        for rate, n in REQUESTS.items():
+            label = f"{kind}@{rate}"
+            url = ctx.mock_server("--model", "m", "--ttft-ms", "0", "--itl-ms", "0",
+                                  "--output-tokens", "4", "--faults", f"{kind}{arg}@{rate}",
+                                  name=f"mock-{kind}-{rate}")
+            out = f"{kind}-{rate[:-1]}"
+            r = run(ctx, url, "--levels", "16", "--duration", "60s", "--max-requests", n,
+                    "--output-tokens", "4", "--set", "load.request_timeout=500ms", out=out)
+            stats = mock_stats(url)
+            fired = stats["faults"][kind]
+            assert fired > 0, f"{label}: the fault never fired in {n} requests: {stats}"
+            bench, recs = load_results(ctx, out)
+            assert not bench["llmsweep"]["interrupted"], label
+            assert len(recs) == n, f"{label}: {len(recs)} records for {n} requests"
+            ok = count(recs, "successful")
+            assert count(recs, "incomplete") == 0, f"{label}: {recs}"
+            failed = [x for x in recs if x["outcome"] == "errored"]
+            retried = sum(x["connection_retries"] for x in recs)
+            if error == "none":
+                assert not failed, f"{label}: {failed[:2]}"
+                assert fired == (n if rate == "100%" else fired), (label, stats)
+            elif kind == "reset":
+                # A reset on a reused connection is resent by libcurl on a
+                # fresh one (record.connection_retries), which may reset too.
+                assert retried + len(failed) == fired, f"{label}: {retried} + {len(failed)} != {fired}"
+            else:
+                assert len(failed) == fired, f"{label}: {len(failed)} errors, the mock faulted {fired}"
+            for x in failed:
+                assert x["error"] == error, f"{label}: classified {x['error']}, expected {error}: {x}"
+                assert x.get("message", "").startswith(message), f"{label}: message {x.get('message')!r}"
+            # Every request the mock completed is a kept, successful record.
+            completed = stats["requests"]["completed"] + (fired if error == "none" else 0)
+            assert ok == completed, f"{label}: {ok} successful records, the mock completed {completed}: {stats}"
+            for x in recs:
+                if x["outcome"] == "successful":
+                    assert x["output_tokens"] == 4 and x["chunks"] == 4, f"{label}: {x}"
+            by_class = bench["benchmarks"][0]["llmsweep"]["errors_by_class"]
+            assert by_class.get(error, 0) == len(failed), (label, by_class)
+            if ok:
+                assert r.returncode == 0, f"{label}: {r}"
+            else:
+                assert r.returncode == 1, f"{label}: {r}"
+                assert f"error: no request succeeded ({n} errors; the first: {message}" in r.stderr, \
+                    f"{label}: {r}"
+
+
+def test_endpoint_dies_mid_level_and_comes_back(ctx):
+    """The server is killed mid-level and restarted on the same port: the
+    requests sent while it is down fail as connect errors (those in flight
+    at the kill as reset or cut), the level goes on, the ones after the
+    restart succeed again; the run ends normally (exit 0)."""
+    port = testlib.free_port()
+    mock_args = [ctx.bin, "mock-server", "--port", str(port), "--model", "m", "--ttft-ms", "5",
+                 "--itl-ms", "3", "--output-tokens", "10"]
+    first = ctx.start(mock_args, name="mock-first")
+    ctx.wait_for_log(first, r"listening on")
+    url = f"http://127.0.0.1:{port}"
+    # Open loop at 50 requests/s: the outage costs a bounded number of
+    # requests, and --max-requests ends the level with none in flight.
+    proc = ctx.start(run_args(ctx, url, "out", "--profile", "constant", "--levels", "50",
+                              "--duration", "60s", "--max-requests", "150", "--output-tokens",
+                              "10", quiet=False), name="run")
+    ctx.wait_for_log(proc, r"level 1/1")
+    time.sleep(1)
+    ctx.stop(first, sig=signal.SIGKILL)
+    time.sleep(0.6)
+    second = ctx.start(mock_args, name="mock-second")
+    ctx.wait_for_log(second, r"listening on")
+    rc = proc.wait(timeout=60)
+    with open(proc.log_path) as f:
+        log = f.read()
+    assert rc == 0, f"exit {rc}:\n{log}"
+    bench, recs = load_results(ctx)
+    assert len(recs) == 150 and not bench["llmsweep"]["interrupted"], len(recs)
+    stats = mock_stats(url)
+    # In send order: successes, then the outage's errors, then successes
+    # again, exactly as many as the restarted server completed.
+    recs.sort(key=lambda x: x["send_ns"])
+    outcomes = "".join("o" if x["outcome"] == "successful" else "e" for x in recs)
+    before = len(outcomes) - len(outcomes.lstrip("o"))
+    after = len(outcomes) - len(outcomes.rstrip("o"))
+    outage = recs[before:len(recs) - after]
+    assert before > 0 and after > 0 and outage, outcomes
+    assert all(x["outcome"] == "errored" for x in outage), \
+        f"a success in the middle of the outage: {outcomes}"
+    classes = {x["error"] for x in outage}
+    assert "connect" in classes and classes <= {"connect", "reset", "stream_cut"}, classes
+    assert after == stats["requests"]["completed"] == stats["requests"]["total"], (after, stats)
+    for x in outage:
+        if x["error"] == "connect":
+            assert x["message"] == f"connection to 127.0.0.1:{port} refused: is the server " \
+                                   "running and is the port right?", x
+    assert f"constant 50: {before + after} ok, {len(outage)} errors, 0 incomplete" in log, log
+
+
+def tls_mock(ctx, cert, name):
+    url = ctx.mock_server("--model", "m", "--ttft-ms", "1", "--itl-ms", "1", "--output-tokens", "4",
+                          "--tls-cert", cert["pem"], "--tls-key", cert["key"], name=name)
+    return int(url.rsplit(":", 1)[1])
+
+
+def test_tls_failures(ctx):
+    """Each way TLS can fail stops the run at preflight with one line that
+    says what is wrong and how to fix it (exit 1, nothing written); with the
+    right CA the same server is benchmarked."""
+    ca = ctx.make_ca()
+    good = tls_mock(ctx, ctx.make_cert(ca, "localhost"), "mock-tls")
+    other = tls_mock(ctx, ctx.make_cert(ca, "other.example"), "mock-other-host")
+    expired = tls_mock(ctx, ctx.make_cert(ca, "localhost", expired=True), "mock-expired")
+    plain = ctx.mock_server("--model", "m", name="mock-plain")
+    plain_port = int(plain.rsplit(":", 1)[1])
+    trust = ["--set", f"ca_file={ca['pem']}"]
+    cases = [
+        ("unknown CA", f"https://localhost:{good}", [],
+         f"preflight: TLS: the certificate of localhost:{good} is not signed by a trusted CA: "
+         "set ca_file in the spec (or --set ca_file=FILE) to the CA that issued it"),
+        ("host name", f"https://localhost:{other}", trust,
+         f"preflight: TLS: the certificate of localhost:{other} was issued for another host "
+         "name: use the name the certificate names, or fix the certificate"),
+        ("expired", f"https://localhost:{expired}", trust,
+         f"preflight: TLS: the certificate of localhost:{expired} has expired: renew it on the "
+         "server"),
+        ("https to a plain server", f"https://localhost:{plain_port}", trust,
+         f"preflight: TLS handshake with localhost:{plain_port} failed: "),
+        ("plain http to a TLS server", f"http://localhost:{good}", trust,
+         f"preflight: localhost:{good} closed or reset the connection: "),
+    ]
+    for label, url, extra, message in cases:
+        out = label.replace(" ", "-")
+        r = run(ctx, url, "--levels", "1", "--duration", "1s", *extra, out=out)
+        assert r.returncode == 1, f"{label}: {r}"
+        assert message in r.stderr, f"{label}: expected {message!r} in:\n{r.stderr}"
+        errors = [line for line in r.stderr.splitlines() if "error:" in line]
+        assert len(errors) == 1, f"{label}: expected one error line:\n{r.stderr}"
+        assert not os.path.exists(ctx.path(out)), f"{label}: results written"
+    r = run(ctx, f"https://localhost:{good}", "--levels", "2", "--duration", "1s",
+            "--max-requests", "10", "--output-tokens", "4", *trust, out="ok")
+    assert r.returncode == 0, r
+    _, recs = load_results(ctx, "ok")
+    assert count(recs, "successful") == 10, recs
