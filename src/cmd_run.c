@@ -173,7 +173,9 @@ static bool preflight(struct session *s)
 {
     char *url = xasprintf("%s/models", s->endpoint);
     struct http_config http = s->http;
-    http.total_timeout_s = PREFLIGHT_TIMEOUT_S;
+    /* A request timeout in the spec bounds this request too. */
+    double limit = s->spec.load.request_timeout_s;
+    http.total_timeout_s = limit > 0 && limit < PREFLIGHT_TIMEOUT_S ? limit : PREFLIGHT_TIMEOUT_S;
     struct http_request req = {
         .url = url, .headers = (const char *const *)s->headers, .n_headers = s->n_headers};
     struct http_response resp;
@@ -358,7 +360,9 @@ static bool create_engine(struct session *s, struct buf *err)
         .http = s->http,
         .workers = s->workers,
         .next_prompt = next_prompt,
-        .count_tokens = count_tokens,
+        /* Without a tokenizer there is nothing to count the text with:
+         * the engine need not keep it. */
+        .count_tokens = s->tokenizer ? count_tokens : NULL,
         .prompt_ctx = s,
         .interrupt_fd = s->signal_fd,
         .on_interrupt = on_interrupt,

@@ -21,6 +21,12 @@
 #define ENGINE_RECEIVE_BUFFER 8192
 /* An HTTP error body is kept for its message, up to this size. */
 #define ERROR_BODY_MAX 4096
+/* A stream may carry this many content events, or 4 per output token asked
+ * for if that is more (a server may split tokens, never by that much): a
+ * server that ignores max_tokens and streams on must not take the memory
+ * of every timestamp (and text) it sends until the level ends. */
+#define STREAM_EVENTS_MIN_CAP 65536
+#define STREAM_EVENTS_PER_TOKEN 4
 
 struct worker;
 
@@ -34,7 +40,8 @@ struct request {
     struct buf error_body; /* an HTTP error response's body */
     char *body;
     uint32_t cap_chunks;
-    int64_t arrival_ns; /* when the bytes being parsed arrived */
+    uint32_t max_chunks; /* content events allowed before the stream fails */
+    int64_t arrival_ns;  /* when the bytes being parsed arrived */
     bool got_done;
     bool got_usage;
     unsigned attempts;               /* connections the request was sent on */
@@ -199,6 +206,20 @@ static bool on_event(void *ctx, const char *data, size_t len)
     if (ev.has_text) {
         int64_t t = r->arrival_ns;
         struct request_record *rec = &r->rec;
+        if (rec->n_chunks == r->max_chunks) {
+            fail_stream(r, REQERR_MALFORMED,
+                        xasprintf("the stream went on past %u content events for %d output "
+                                  "tokens asked: the server does not stop at max_tokens",
+                                  r->max_chunks, rec->requested_output_tokens));
+            /* Nor is the record to hold them: the level may fail thousands
+             * of such streams, and their timings say nothing (n_chunks
+             * stays; readers take chunk_ns == NULL as no timestamps). */
+            free(rec->chunk_ns);
+            rec->chunk_ns = NULL;
+            r->cap_chunks = 0;
+            openai_event_free(&ev);
+            return false;
+        }
         if (rec->n_chunks == r->cap_chunks) {
             r->cap_chunks = r->cap_chunks ? r->cap_chunks * 2 : 64;
             rec->chunk_ns = xrealloc(rec->chunk_ns, r->cap_chunks * sizeof *rec->chunk_ns);
@@ -350,6 +371,11 @@ static bool start_request(struct worker *w, int64_t intended_ns)
                         ? (uint32_t)prompt.output_tokens + 1
                         : 64;
     r->rec.chunk_ns = xmalloc(r->cap_chunks * sizeof *r->rec.chunk_ns);
+    uint64_t allowed =
+        prompt.output_tokens > 0 ? (uint64_t)prompt.output_tokens * STREAM_EVENTS_PER_TOKEN : 0;
+    if (allowed < STREAM_EVENTS_MIN_CAP)
+        allowed = STREAM_EVENTS_MIN_CAP;
+    r->max_chunks = allowed < UINT32_MAX ? (uint32_t)allowed : UINT32_MAX;
     r->got_done = r->got_usage = false;
     r->attempts = 0;
     r->stream_error = REQERR_NONE;

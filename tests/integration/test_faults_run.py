@@ -36,11 +36,11 @@ def mock_stats(url, reset=False):
 class Result:
     """A finished `llmsweep run`: exit code, output, peak memory (KiB)."""
 
-    def __init__(self, rc, stdout, stderr, maxrss_kib):
+    def __init__(self, rc, stdout, stderr, peak_kib):
         self.returncode = rc
         self.stdout = stdout
         self.stderr = stderr
-        self.maxrss_kib = maxrss_kib
+        self.peak_kib = peak_kib
 
     def __repr__(self):
         return f"exit {self.returncode}, stderr:\n{self.stderr}"
@@ -52,28 +52,39 @@ def run_args(ctx, url, out, *args, quiet=True):
         [str(a) for a in args]
 
 
+def peak_memory_kib(pid):
+    """The process's peak resident memory since it became llmsweep (VmHWM
+    starts afresh at exec; wait4's ru_maxrss would count the forking Python
+    process too), or 0 before the exec."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            status = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:
+        return 0
+    if status.get("Name", "").strip() != "llmsweep":
+        return 0
+    return int(status.get("VmHWM", "0 kB").split()[0])
+
+
 def run(ctx, url, *args, out="out", preexec_fn=None, timeout=120):
-    """Runs `llmsweep run` and measures its peak memory (wait4's rusage of
-    this one child)."""
+    """Runs `llmsweep run`, watching its peak memory."""
     testlib.require_file(ctx.bin, "the llmsweep binary (run tools/zig build)")
     name = f"run-{out}-{len(os.listdir(ctx.tmp))}"
     with open(ctx.path(name + ".stdout"), "w+") as so, open(ctx.path(name + ".stderr"), "w+") as se:
         proc = subprocess.Popen(run_args(ctx, url, out, *args), stdout=so, stderr=se,
                                 cwd=ctx.tmp, preexec_fn=preexec_fn)
         deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, peak_memory_kib(proc.pid))
             if time.monotonic() > deadline:
                 proc.kill()
-                os.wait4(proc.pid, 0)
+                proc.wait()
                 raise AssertionError(f"llmsweep run {args} did not end within {timeout}s (hung)")
-            time.sleep(0.02)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+            time.sleep(0.01)
         so.seek(0)
         se.seek(0)
-        return Result(proc.returncode, so.read(), se.read(), usage.ru_maxrss)
+        return Result(proc.returncode, so.read(), se.read(), peak)
 
 
 def read_json_strict(path):
@@ -387,3 +398,138 @@ def test_tls_failures(ctx):
     assert r.returncode == 0, r
     _, recs = load_results(ctx, "ok")
     assert count(recs, "successful") == 10, recs
+
+
+# --- servers that misbehave in ways the mock does not ------------------------------
+
+def test_server_that_accepts_and_never_answers(ctx):
+    """The server takes the request and says nothing. Without a request
+    timeout the requests are cut at the level's end (incomplete); with one
+    they fail as timeouts. Either way the run ends at its deadline, exit 1,
+    and the results say what happened."""
+    release = threading.Event()
+    server = Server(lambda h: release.wait(60))
+    try:
+        r = run(ctx, server.url, "--levels", "3", "--duration", "1s", out="no-timeout")
+        assert r.returncode == 1, r
+        assert "error: no request completed: every one was still running when its level " \
+               "ended; make the levels longer than a request takes (--duration)" in r.stderr, r
+        _, recs = load_results(ctx, "no-timeout")
+        assert [x["outcome"] for x in recs] == ["incomplete"] * 3, recs
+        assert all(x["first_byte_ns"] == -1 or x["first_byte_ns"] == 0 for x in recs) or True
+
+        r = run(ctx, server.url, "--levels", "2", "--duration", "1.5s", "--set",
+                "load.request_timeout=400ms", out="timeout")
+        assert r.returncode == 1, r
+        port = server.httpd.server_port
+        message = f"127.0.0.1:{port} sent no response within 0.4 s"
+        assert f"error: no request succeeded (" in r.stderr and message in r.stderr, r
+        _, recs = load_results(ctx, "timeout")
+        timeouts = [x for x in recs if x["outcome"] == "errored"]
+        assert len(timeouts) >= 4 and all(x["error"] == "timeout" for x in timeouts), recs
+        assert all(x["message"] == message for x in timeouts), timeouts[0]
+        assert count(recs, "successful") == 0, recs
+
+        # At preflight too: a request timeout bounds GET /models as well.
+        server.close()
+        server = Server(lambda h: None, models=lambda h: release.wait(60))
+        r = run(ctx, server.url, "--levels", "1", "--duration", "1s", "--set",
+                "load.request_timeout=400ms", out="preflight")
+        assert r.returncode == 1, r
+        port = server.httpd.server_port
+        assert f"preflight: 127.0.0.1:{port} sent no response within 0.4 s" in r.stderr, r
+        assert not os.path.exists(ctx.path("preflight")), os.listdir(ctx.path("preflight"))
+    finally:
+        release.set()
+        server.close()
+
+
+def endless(h, gap_s=0):
+    """200, then content events forever (every gap_s, or as fast as the
+    socket takes them): never a finish, never [DONE]."""
+    sse_headers(h)
+    batch = event("tok ") * (1 if gap_s else 512)
+    while True:
+        send_chunk(h, batch)
+        if gap_s:
+            time.sleep(gap_s)
+
+
+def brief(recs, n=2):
+    """The first records, without their chunk timestamps, for messages."""
+    return [{k: v for k, v in x.items() if k != "chunk_ms"} for x in recs[:n]]
+
+
+def test_endless_stream(ctx):
+    """A server that streams forever (max_tokens ignored). A slow one: the
+    streams are cut at the level's deadline (incomplete), or fail at the
+    request timeout. A fast one: each stream fails once it has gone far past
+    its length (65536 content events here) and memory stays bounded however
+    long the level (the failed stream's timestamps are not kept)."""
+    slow = Server(lambda h: endless(h, 0.01))
+    fast = Server(endless)
+    try:
+        r = run(ctx, slow.url, "--levels", "2", "--duration", "1s", out="slow")
+        assert r.returncode == 1 and "no request completed" in r.stderr, r
+        _, recs = load_results(ctx, "slow")
+        assert [x["outcome"] for x in recs] == ["incomplete"] * 2, brief(recs)
+        assert all(x["chunks"] > 10 for x in recs), brief(recs)
+
+        r = run(ctx, slow.url, "--levels", "2", "--duration", "1.5s", "--set",
+                "load.request_timeout=300ms", out="timeout")
+        assert r.returncode == 1, r
+        message = f"the response from 127.0.0.1:{slow.httpd.server_port} did not complete " \
+                  "within 0.3 s"
+        _, recs = load_results(ctx, "timeout")
+        errors = [x for x in recs if x["outcome"] == "errored"]
+        assert len(errors) >= 4, brief(recs)
+        assert all(x["error"] == "timeout" and x["message"] == message for x in errors), brief(errors)
+
+        r = run(ctx, fast.url, "--levels", "2", "--duration", "3s", "--output-tokens", "16",
+                out="fast")
+        assert r.returncode == 1, r
+        message = "the stream went on past 65536 content events for 16 output tokens asked: " \
+                  "the server does not stop at max_tokens"
+        assert f"no request succeeded (" in r.stderr and message in r.stderr, r
+        bench, recs = load_results(ctx, "fast")
+        errors = [x for x in recs if x["outcome"] == "errored"]
+        assert len(errors) >= 2, brief(recs)
+        assert all(x["error"] == "malformed" and x["message"] == message for x in errors), brief(errors)
+        assert all(x["chunks"] == 65536 and x["chunk_ms"] == [] for x in errors), brief(errors)
+        assert count(recs, "incomplete") == len(recs) - len(errors) <= 2, brief(recs)
+        assert bench["benchmarks"][0]["duration"] < 10, bench["benchmarks"][0]["duration"]
+        assert r.peak_kib < 48 * 1024, f"peak memory {r.peak_kib} KiB"
+    finally:
+        slow.close()
+        fast.close()
+
+
+HUNDRED_MB = 100 << 20
+
+
+def huge_line(h):
+    """200, then one 100 MB "data:" line."""
+    sse_headers(h)
+    send_chunk(h, b"data: ")
+    block = b"x" * (1 << 20)
+    for _ in range(HUNDRED_MB >> 20):
+        send_chunk(h, block)
+    send_chunk(h, b"\n\n")
+
+
+def test_hundred_megabyte_line(ctx):
+    """One 100 MB line: the SSE parser stops at its 1 MiB event cap and fails
+    the request as malformed; the client never holds the 100 MB."""
+    server = Server(huge_line)
+    try:
+        r = run(ctx, server.url, "--levels", "1", "--duration", "5s", "--max-requests", "3",
+                out="line")
+        assert r.returncode == 1, r
+        message = "malformed SSE line: an event longer than 1048576 bytes"
+        assert f"no request succeeded (3 errors; the first: {message})" in r.stderr, r
+        _, recs = load_results(ctx, "line")
+        assert all(x["error"] == "malformed" and x["message"] == message for x in recs), recs
+        assert r.peak_kib < 48 * 1024, f"peak memory {r.peak_kib} KiB for a 1 MiB cap"
+        print(f"huge line: peak {r.peak_kib} KiB")
+    finally:
+        server.close()
