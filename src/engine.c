@@ -12,6 +12,7 @@
 
 #include "loop.h"
 #include "openai.h"
+#include "unicode.h"
 #include "util.h"
 
 /* Workers start a level together this long after the controller says go,
@@ -404,8 +405,24 @@ static bool start_request(struct worker *w, int64_t intended_ns)
     return true;
 }
 
+/* The server's bytes become text in the results (messages, finish
+ * reasons): they must be UTF-8 there, whatever was sent, and a message cut
+ * at a byte count may end inside a character. Takes s; NULL stays NULL. */
+static char *as_utf8(char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (!s || utf8_valid_prefix(s, len) == len)
+        return s;
+    struct buf text = {0};
+    utf8_append_lossy(&text, s, len);
+    free(s);
+    return buf_steal(&text);
+}
+
 static void keep_record(struct worker *w, struct request *r)
 {
+    r->rec.error_message = as_utf8(r->rec.error_message);
+    r->rec.finish_reason = as_utf8(r->rec.finish_reason);
     if (w->n_records == w->cap_records) {
         w->cap_records = w->cap_records ? w->cap_records * 2 : 256;
         w->records = xrealloc(w->records, w->cap_records * sizeof *w->records);

@@ -70,7 +70,8 @@ def run(ctx, url, *args, out="out", preexec_fn=None, timeout=120):
     """Runs `llmsweep run`, watching its peak memory."""
     testlib.require_file(ctx.bin, "the llmsweep binary (run tools/zig build)")
     name = f"run-{out}-{len(os.listdir(ctx.tmp))}"
-    with open(ctx.path(name + ".stdout"), "w+") as so, open(ctx.path(name + ".stderr"), "w+") as se:
+    with open(ctx.path(name + ".stdout"), "w+", errors="replace") as so, \
+            open(ctx.path(name + ".stderr"), "w+", errors="replace") as se:
         proc = subprocess.Popen(run_args(ctx, url, out, *args), stdout=so, stderr=se,
                                 cwd=ctx.tmp, preexec_fn=preexec_fn)
         deadline = time.monotonic() + timeout
@@ -169,7 +170,9 @@ class Server:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 self.rfile.read(length)
-                outer.posts += 1
+                with outer.lock:
+                    outer.posts += 1
+                    self.n = outer.posts  # this request's number, from 1
                 try:
                     answer(self)
                 except OSError:
@@ -180,6 +183,7 @@ class Server:
                 pass
 
         self.posts = 0
+        self.lock = threading.Lock()
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_port}"
@@ -531,5 +535,73 @@ def test_hundred_megabyte_line(ctx):
         assert all(x["error"] == "malformed" and x["message"] == message for x in recs), recs
         assert r.peak_kib < 48 * 1024, f"peak memory {r.peak_kib} KiB for a 1 MiB cap"
         print(f"huge line: peak {r.peak_kib} KiB")
+    finally:
+        server.close()
+
+
+# Bytes that are not UTF-8: a lone continuation byte, 0xFF, a truncated
+# three-byte sequence. And text whose cut at a byte count splits a character.
+BAD = b"\x80 \xff\xfe \xe2\x82"
+ACCENTS = "\u00e9".encode() * 400
+
+
+def invalid_utf8(h):
+    """Cycles through every place a server's bytes reach the results."""
+    variant = (h.n - 1) % 7
+    if variant in (1, 5):  # an HTTP error whose message is not UTF-8 / is cut mid-character
+        message = BAD if variant == 1 else ACCENTS
+        body = b'{"object":"error","message":"' + message + b'","code":500}'
+        h.send_response(500)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+        return
+    sse_headers(h)
+    if variant == 0:  # content and finish_reason that are not UTF-8; the request succeeds
+        send_chunk(h, b'data: {"choices":[{"index":0,"delta":{"content":"a' + BAD + b'"}}]}\n\n')
+        send_chunk(h, b'data: {"choices":[{"index":0,"delta":{"content":"b"},"finish_reason":"'
+                   b'len' + BAD + b'"}]}\n\n')
+        send_chunk(h, b'data: {"choices":[],"usage":{"prompt_tokens":8,"completion_tokens":2}}'
+                   b'\n\ndata: [DONE]\n\n')
+    elif variant == 2:  # an event that is not JSON, with bytes that are not UTF-8
+        send_chunk(h, b'data: {"choices":[' + BAD + b"\n\n")
+    elif variant == 3:  # a line that is not SSE
+        send_chunk(h, BAD + b" not sse\n\n")
+    elif variant == 4:  # an error event
+        send_chunk(h, b'data: {"error":{"message":"overloaded ' + BAD + b'"}}\n\n')
+    elif variant == 6:  # an event that is not JSON, cut at 80 bytes mid-character
+        send_chunk(h, b'data: {"xy":"' + ACCENTS + b"\n\n")
+    send_chunk(h, b"")
+
+
+def test_invalid_utf8_from_the_server(ctx):
+    """Content, finish_reason, error messages and malformed lines that are
+    not UTF-8 (or are cut in the middle of a character): the results files
+    stay valid UTF-8 JSON, with U+FFFD where the server's bytes were not
+    text; every request is classified as usual."""
+    server = Server(invalid_utf8)
+    try:
+        r = run(ctx, server.url, "--levels", "1", "--duration", "10s", "--max-requests", "14",
+                "--output-tokens", "2", out="utf8")
+        assert r.returncode == 0, r
+        bench, recs = load_results(ctx, "utf8")
+        recs.sort(key=lambda x: x["id"])
+        assert len(recs) == 14, brief(recs, 14)
+        expected = ["none", "http", "malformed", "malformed", "http", "http", "malformed"] * 2
+        assert [x["error"] for x in recs] == expected, brief(recs, 14)
+        ok = recs[0]
+        assert ok["outcome"] == "successful" and ok["output_tokens"] == 2, ok
+        assert ok["finish_reason"] == "len\ufffd \ufffd\ufffd \ufffd", ok
+        assert recs[1]["message"] == "HTTP 500: \ufffd \ufffd\ufffd \ufffd", recs[1]
+        assert "\ufffd" in recs[2]["message"] and "\ufffd" in recs[3]["message"], recs[2:4]
+        assert recs[4]["message"] == "error event in the stream: overloaded \ufffd \ufffd\ufffd " \
+                                     "\ufffd", recs[4]
+        # Cut at a byte count: where a character ends, or the half marked.
+        message = recs[5]["message"]
+        assert message.startswith("HTTP 500: \u00e9") and set(message[10:]) == {"\u00e9"}, message
+        assert len(message.encode()) <= 300, message
+        assert recs[6]["message"] == 'invalid JSON in an event: {"xy":"' + "\u00e9" * 36 + "\ufffd", \
+            recs[6]
     finally:
         server.close()
