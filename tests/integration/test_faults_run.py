@@ -69,7 +69,7 @@ def peak_memory_kib(pid):
 def run(ctx, url, *args, out="out", preexec_fn=None, timeout=120):
     """Runs `llmsweep run`, watching its peak memory."""
     testlib.require_file(ctx.bin, "the llmsweep binary (run tools/zig build)")
-    name = f"run-{out}-{len(os.listdir(ctx.tmp))}"
+    name = f"run-{out.replace('/', '-')}-{len(os.listdir(ctx.tmp))}"
     with open(ctx.path(name + ".stdout"), "w+", errors="replace") as so, \
             open(ctx.path(name + ".stderr"), "w+", errors="replace") as se:
         proc = subprocess.Popen(run_args(ctx, url, out, *args), stdout=so, stderr=se,
@@ -127,7 +127,10 @@ def load_results(ctx, out="out"):
     assert sorted(marker["files"]) == sorted(RESULT_FILES), marker
     read_json_strict(os.path.join(folder, "summary.json"))
     for i, b in enumerate(bench["benchmarks"]):
-        mine = [r for r in records if r["level"] == i]
+        # The totals count the level's measured window; a request that ends
+        # past the level's deadline (its last event and the deadline timer
+        # came together) is kept in requests.jsonl, marked not measured.
+        mine = [r for r in records if r["level"] == i and r["measured"]]
         totals = b["metrics"]["request_totals"]
         for outcome in ("successful", "errored", "incomplete"):
             n = sum(r["outcome"] == outcome for r in mine)
@@ -137,7 +140,8 @@ def load_results(ctx, out="out"):
         for cls, n in by_class.items():
             got = sum(r["outcome"] == "errored" and r["error"] == cls for r in mine)
             assert n == got, f"level {i}: errors_by_class[{cls}] = {n}, records say {got}"
-    assert len(records) == sum(b["metrics"]["request_totals"]["total"] for b in bench["benchmarks"])
+    assert len([r for r in records if r["measured"]]) == \
+        sum(b["metrics"]["request_totals"]["total"] for b in bench["benchmarks"])
     return bench, records
 
 
@@ -605,3 +609,154 @@ def test_invalid_utf8_from_the_server(ctx):
             recs[6]
     finally:
         server.close()
+
+
+# --- the disk --------------------------------------------------------------------
+
+def file_size_limit(limit):
+    """preexec_fn: writes past `limit` bytes fail with EFBIG, as on a full
+    disk (SIGXFSZ ignored so write() returns the error instead of the
+    signal killing the process)."""
+    def apply():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    return apply
+
+
+def snapshot(folder):
+    out = {}
+    for name in os.listdir(folder):
+        with open(os.path.join(folder, name), "rb") as f:
+            out[name] = f.read()
+    return out
+
+
+def test_disk_full_while_writing_results(ctx):
+    """The results cannot be written (file too large, no space): the error
+    names the file and the reason, exit 1; files are replaced atomically, so
+    each one is the new run's complete file or the old one untouched (never
+    a partial file, never a temporary one left); the completion marker is
+    gone, so `wait` does not take the old results for the new."""
+    url = ctx.mock_server("--model", "m", "--ttft-ms", "0", "--itl-ms", "0", "--output-tokens", "4")
+    args = ["--levels", "4", "--duration", "60s", "--max-requests", "400", "--output-tokens", "4"]
+    r = run(ctx, url, *args)
+    assert r.returncode == 0, r
+    old = snapshot(ctx.path("out"))
+    old_id = json.loads(old["benchmarks.json"])["llmsweep"]["run_id"]
+    # benchmarks.json is about 50 KB and requests.jsonl about 200 KB: a
+    # limit under the first fails the first file, one between them the second.
+    assert len(old["benchmarks.json"]) > 16 << 10 and len(old["requests.jsonl"]) > 150 << 10, \
+        {k: len(v) for k, v in old.items()}
+    for limit, failing in [(8 << 10, "benchmarks.json"), (120 << 10, "requests.jsonl")]:
+        r = run(ctx, url, *args, preexec_fn=file_size_limit(limit))
+        assert r.returncode == 1, f"limit {limit}: {r}"
+        message = f"error: cannot write {ctx.path('out', failing)}: File too large"
+        assert message in r.stderr, f"limit {limit}: expected {message!r}:\n{r.stderr}"
+        now = snapshot(ctx.path("out"))
+        assert not [f for f in now if ".tmp-" in f], f"limit {limit}: {list(now)}"
+        assert "benchmarks.json.complete" not in now, f"limit {limit}: the old marker is still there"
+        assert now[failing] == old[failing], f"limit {limit}: {failing} changed"
+        _, bench = read_json_strict(ctx.path("out", "benchmarks.json"))
+        if failing == "requests.jsonl":  # written before the failure: the new run's, whole
+            assert bench["llmsweep"]["run_id"] != old_id, "benchmarks.json was not rewritten"
+            assert bench["benchmarks"][0]["metrics"]["request_totals"]["successful"] == 400, bench
+        assert now["report.html"] == old["report.html"], "report.html written after a failure"
+
+    # No space left: the same, with ENOSPC (/dev/full in place of the file).
+    os.makedirs(ctx.path("full"))
+    os.symlink("/dev/full", ctx.path("full", "benchmarks.json"))
+    r = run(ctx, url, *args, out="full")
+    assert r.returncode == 1, r
+    assert f"error: cannot write {ctx.path('full', 'benchmarks.json')}: No space left on " \
+           "device" in r.stderr, r
+    assert sorted(os.listdir(ctx.path("full"))) == ["benchmarks.json"], os.listdir(ctx.path("full"))
+
+    # A real full file system, where one can be mounted (root).
+    mnt = ctx.path("tmpfs")
+    os.makedirs(mnt)
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", mnt], capture_output=True).returncode == 0
+    if not mounted:
+        print("    note: the tmpfs part needs root and mount(8); the file-size limit and "
+              "/dev/full parts ran")
+        return
+    try:
+        r = run(ctx, url, *args, out="tmpfs/out")
+        assert r.returncode == 1, r
+        assert f"error: cannot write {ctx.path('tmpfs', 'out', 'requests.jsonl')}: No space left " \
+               "on device" in r.stderr, r
+        left = sorted(os.listdir(ctx.path("tmpfs", "out")))
+        assert left == ["benchmarks.json"], left
+        read_json_strict(ctx.path("tmpfs", "out", "benchmarks.json"))
+    finally:
+        subprocess.run(["umount", mnt])
+
+
+# --- signals ---------------------------------------------------------------------
+
+SIGTERM_SEED = 20261128
+SIGTERM_RUNS = 24
+
+
+def test_sigterm_at_random_moments(ctx):
+    """SIGTERM at a random moment of a run's life (start-up, preflight, a
+    level, between levels, writing the outputs), many times over:
+
+    - before the sweep starts (start-up, preflight), the signal ends the
+      process at once, as it would any program: exit 143, nothing written
+      (nothing was measured; an earlier run's files are left as they were);
+    - once the sweep has started: exit 3, and the results say interrupted,
+      with every request that completed kept (the server's count agrees);
+    - after the last level: the run is complete, exit 0.
+    """
+    rng = random.Random(SIGTERM_SEED)
+    url = ctx.mock_server("--model", "m", "--ttft-ms", "1", "--itl-ms", "1", "--output-tokens", "4")
+    seen = {}
+    for i in range(SIGTERM_RUNS):
+        # A third of the signals in the first 30 ms (start-up, preflight).
+        delay = rng.uniform(0, 0.03) if rng.random() < 0.33 else rng.uniform(0.03, 1.3)
+        where = f"run {i} (seed {SIGTERM_SEED}, SIGTERM after {delay * 1000:.1f} ms)"
+        mock_stats(url, reset=True)
+        out = f"out{i}"
+        with open(ctx.path(f"sigterm{i}.log"), "w+") as log:
+            proc = subprocess.Popen(run_args(ctx, url, out, "--levels", "4,8", "--duration",
+                                             "0.5s", "--output-tokens", "4", quiet=False),
+                                    stdout=log, stderr=subprocess.STDOUT, cwd=ctx.tmp)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise AssertionError(f"{where}: still running 30 s after SIGTERM")
+            log.seek(0)
+            text = log.read()
+        stats = mock_stats(url)
+        seen[rc] = seen.get(rc, 0) + 1
+        if rc == -signal.SIGTERM:
+            assert not os.path.exists(ctx.path(out, "benchmarks.json")), where
+            assert stats["requests"]["total"] == 0, f"{where}: killed after sending requests: {stats}"
+            continue
+        assert rc in (0, 3), f"{where}: exit {rc}:\n{text}"
+        bench, recs = load_results(ctx, out)
+        interrupted = bench["llmsweep"]["interrupted"]
+        assert interrupted == (rc == 3), f"{where}: exit {rc} but interrupted={interrupted}"
+        levels = bench["benchmarks"]
+        if rc == 3:
+            assert "Terminated: stopping the sweep and writing what was measured" in text, \
+                f"{where}:\n{text}"
+            assert levels[-1]["llmsweep"]["abort_reason"] == "interrupted", f"{where}: {levels[-1]['llmsweep']}"
+            assert all(not b["llmsweep"]["aborted"] for b in levels[:-1]), where
+        else:
+            assert len(levels) == 2, f"{where}: complete with {len(levels)} levels"
+        ok, incomplete = count(recs, "successful"), count(recs, "incomplete")
+        completed = stats["requests"]["completed"]
+        # Each success the client kept, the server completed; what the server
+        # completed and the client did not see end was cut (incomplete).
+        assert ok <= completed <= ok + incomplete, \
+            f"{where}: {ok} successful + {incomplete} incomplete records, server completed {completed}"
+        assert stats["requests"]["total"] <= len(recs), f"{where}: {len(recs)} records, {stats}"
+        assert count(recs, "errored") == 0, f"{where}: {brief([x for x in recs if x['outcome'] == 'errored'])}"
+    print(f"    exits: {seen}")
+    # The seed must reach each kind of moment, or the test tests less than it says.
+    assert seen.get(-signal.SIGTERM) and seen.get(3), f"exits seen: {seen}"
