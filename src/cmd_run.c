@@ -36,6 +36,9 @@
 #define MAX_HEADERS (MAX_SPEC_HEADERS + 1) /* and the API key's */
 #define PREFLIGHT_TIMEOUT_S 30
 #define CONNECT_TIMEOUT_S 10
+/* A model list is kilobytes; an endpoint that streams more must not take
+ * the memory before preflight gives up on it. */
+#define PREFLIGHT_MAX_BODY (16u << 20)
 
 static const struct cli_option options[] = {
     {"spec", 0, "FILE", "run spec file (YAML), e.g. a mounted ConfigMap", false},
@@ -177,7 +180,11 @@ static bool preflight(struct session *s)
     double limit = s->spec.load.request_timeout_s;
     http.total_timeout_s = limit > 0 && limit < PREFLIGHT_TIMEOUT_S ? limit : PREFLIGHT_TIMEOUT_S;
     struct http_request req = {
-        .url = url, .headers = (const char *const *)s->headers, .n_headers = s->n_headers};
+        .url = url,
+        .headers = (const char *const *)s->headers,
+        .n_headers = s->n_headers,
+        .max_body = PREFLIGHT_MAX_BODY,
+    };
     struct http_response resp;
     struct http_failure fail;
     bool ok = false;

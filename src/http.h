@@ -92,6 +92,7 @@ struct http_request {
     size_t n_headers;
     const char *body; /* sent as is; NULL for none */
     size_t body_len;
+    size_t max_body; /* a longer response body fails the request; 0: no limit */
 };
 
 struct http_response {

@@ -163,7 +163,12 @@ class Server:
 
             def do_GET(self):
                 if models:
-                    return models(self)
+                    try:
+                        models(self)
+                    except OSError:
+                        pass  # the client hung up
+                    self.close_connection = True
+                    return
                 body = b'{"object":"list","data":[{"id":"m","object":"model"}]}'
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -527,7 +532,8 @@ def huge_line(h):
 
 def test_hundred_megabyte_line(ctx):
     """One 100 MB line: the SSE parser stops at its 1 MiB event cap and fails
-    the request as malformed; the client never holds the 100 MB."""
+    the request as malformed; the client never holds the 100 MB. A 100 MB
+    model list stops preflight at 16 MiB."""
     server = Server(huge_line)
     try:
         r = run(ctx, server.url, "--levels", "1", "--duration", "5s", "--max-requests", "3",
@@ -538,9 +544,30 @@ def test_hundred_megabyte_line(ctx):
         _, recs = load_results(ctx, "line")
         assert all(x["error"] == "malformed" and x["message"] == message for x in recs), recs
         assert r.peak_kib < 48 * 1024, f"peak memory {r.peak_kib} KiB for a 1 MiB cap"
-        print(f"huge line: peak {r.peak_kib} KiB")
     finally:
         server.close()
+    # The same in the answer to preflight's GET /models: it stops at 16 MiB.
+    server = Server(lambda h: None, models=huge_models)
+    try:
+        r = run(ctx, server.url, "--levels", "1", "--duration", "1s", out="models")
+        assert r.returncode == 1, r
+        assert f"error: preflight: the response from 127.0.0.1:{server.httpd.server_port} is " \
+               "larger than 16777216 bytes, the most this request takes" in r.stderr, r
+        assert r.peak_kib < 64 * 1024, f"peak memory {r.peak_kib} KiB for a 16 MiB cap"
+        assert not os.path.exists(ctx.path("models")), os.listdir(ctx.path("models"))
+    finally:
+        server.close()
+
+
+def huge_models(h):
+    """A 100 MB answer to GET /v1/models."""
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", str(HUNDRED_MB))
+    h.end_headers()
+    block = b" " * (1 << 20)
+    for _ in range(HUNDRED_MB >> 20):
+        h.wfile.write(block)
 
 
 # Bytes that are not UTF-8: a lone continuation byte, 0xFF, a truncated
