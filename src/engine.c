@@ -28,6 +28,13 @@
  * of every timestamp (and text) it sends until the level ends. */
 #define STREAM_EVENTS_MIN_CAP 65536
 #define STREAM_EVENTS_PER_TOKEN 4
+/* Closed loop: when a whole round of requests fails in a row (the endpoint
+ * is down, or refuses everything), new ones wait, 10 ms doubling to 1 s,
+ * until one succeeds. Requests that fail at once would otherwise be sent by
+ * the ten thousand a second, each one a record in memory and in the
+ * results, for as long as the outage lasts. */
+#define FAILING_PAUSE_MIN_NS (10 * NS_PER_MS)
+#define FAILING_PAUSE_MAX_NS NS_PER_SEC
 
 struct worker;
 
@@ -73,7 +80,10 @@ struct worker {
     bool ending, level_done;
     int64_t ended_ns;
     int64_t io_ready_ns; /* while libcurl reads a ready socket: when it was ready */
-    struct loop_timer *curl_timer, *start_timer, *end_timer, *arrival_timer;
+    struct loop_timer *curl_timer, *start_timer, *end_timer, *arrival_timer, *resume_timer;
+    uint32_t failed_in_row;  /* closed loop: errors since the last success or pause */
+    int64_t pause_ns;        /* closed loop: the last pause after failures, 0: none */
+    int64_t paused_until_ns; /* closed loop: no new request before this */
     int64_t next_arrival_ns;
     int64_t *queued; /* open loop: intended times waiting for a free slot */
     size_t n_queued, queue_head, cap_queued;
@@ -485,8 +495,17 @@ static void finish_request(struct worker *w, struct request *r, enum request_out
     atomic_fetch_sub_explicit(&w->in_flight, 1, memory_order_relaxed);
     if (outcome == OUTCOME_OK) {
         atomic_fetch_add_explicit(&w->ok, 1, memory_order_relaxed);
+        w->failed_in_row = 0;
+        w->pause_ns = 0;
     } else if (outcome == OUTCOME_ERROR) {
         atomic_fetch_add_explicit(&w->errored, 1, memory_order_relaxed);
+        if (w->streams && ++w->failed_in_row >= w->streams) {
+            w->failed_in_row = 0;
+            w->pause_ns = w->pause_ns ? 2 * w->pause_ns : FAILING_PAUSE_MIN_NS;
+            if (w->pause_ns > FAILING_PAUSE_MAX_NS)
+                w->pause_ns = FAILING_PAUSE_MAX_NS;
+            w->paused_until_ns = now_ns() + w->pause_ns;
+        }
     }
     keep_record(w, r);
     r->next_free = w->free_list;
@@ -510,6 +529,16 @@ static bool quota_left(const struct worker *w)
     return !max || atomic_load_explicit(&w->engine->claimed, memory_order_relaxed) < max;
 }
 
+static void refill(struct worker *w);
+
+static void on_resume(struct loop *loop, void *data)
+{
+    (void)loop;
+    struct worker *w = data;
+    w->resume_timer = NULL;
+    refill(w);
+}
+
 static void refill(struct worker *w)
 {
     /* Nothing starts before the level does: a libcurl timer or socket event
@@ -521,6 +550,9 @@ static void refill(struct worker *w)
         while (w->queue_head < w->n_queued && w->n_active < w->max_in_flight)
             if (!start_request(w, w->queued[w->queue_head++]))
                 break;
+    } else if (w->paused_until_ns > now_ns()) {
+        if (!w->resume_timer && w->n_active < w->streams)
+            w->resume_timer = loop_timer_at(w->loop, w->paused_until_ns, on_resume, w);
     } else {
         while (w->n_active < w->streams && claim_request(w))
             if (!start_request(w, 0))
@@ -677,7 +709,8 @@ static void end_level(struct worker *w)
     if (w->ending)
         return;
     w->ending = true;
-    struct loop_timer **timers[] = {&w->start_timer, &w->end_timer, &w->arrival_timer};
+    struct loop_timer **timers[] = {&w->start_timer, &w->end_timer, &w->arrival_timer,
+                                    &w->resume_timer};
     for (size_t i = 0; i < ARRAY_LEN(timers); i++) {
         loop_timer_cancel(w->loop, *timers[i]);
         *timers[i] = NULL;
@@ -692,6 +725,8 @@ static void run_level(struct worker *w)
 {
     w->ending = w->level_done = false;
     w->n_queued = w->queue_head = 0;
+    w->failed_in_row = 0;
+    w->pause_ns = w->paused_until_ns = 0;
     w->start_timer = loop_timer_at(w->loop, w->level_start_ns, on_level_start, w);
     w->end_timer = loop_timer_at(w->loop, w->deadline_ns, on_deadline, w);
     /* Keep as many idle connections as the level may use at once. */

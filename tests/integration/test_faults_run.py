@@ -366,6 +366,45 @@ def test_endpoint_dies_mid_level_and_comes_back(ctx):
     assert f"constant 50: {before + after} ok, {len(outage)} errors, 0 incomplete" in log, log
 
 
+def test_endpoint_dies_mid_level_closed_loop(ctx):
+    """The same outage under the default (concurrent) profile, where a slot
+    is refilled as soon as its request fails: once a whole round of requests
+    has failed, new ones wait (10 ms doubling to 1 s) until one succeeds, so
+    an outage costs a few dozen error records, not ten thousand a second;
+    after the restart the streams come back."""
+    port = testlib.free_port()
+    mock_args = [ctx.bin, "mock-server", "--port", str(port), "--model", "m", "--ttft-ms", "5",
+                 "--itl-ms", "3", "--output-tokens", "10"]
+    first = ctx.start(mock_args, name="mock-first")
+    ctx.wait_for_log(first, r"listening on")
+    url = f"http://127.0.0.1:{port}"
+    proc = ctx.start(run_args(ctx, url, "out", "--levels", "4", "--duration", "4s",
+                              "--output-tokens", "10", quiet=False), name="run")
+    ctx.wait_for_log(proc, r"level 1/1")
+    time.sleep(1)
+    ctx.stop(first, sig=signal.SIGKILL)
+    time.sleep(1)
+    second = ctx.start(mock_args, name="mock-second")
+    ctx.wait_for_log(second, r"listening on")
+    rc = proc.wait(timeout=60)
+    with open(proc.log_path) as f:
+        log = f.read()
+    assert rc == 0, f"exit {rc}:\n{log}"
+    bench, recs = load_results(ctx)
+    recs.sort(key=lambda x: x["send_ns"])
+    errors = [x for x in recs if x["outcome"] == "errored"]
+    assert errors and {x["error"] for x in errors} <= {"connect", "reset", "stream_cut"}, brief(errors)
+    # 1 s down at 4 streams: 10+20+...+640 ms of pauses, 4 requests a round.
+    assert len(errors) <= 60, f"{len(errors)} error records for a 1 s outage"
+    last_error = max(x["send_ns"] for x in errors)
+    after = [x for x in recs if x["send_ns"] > last_error]
+    completed = mock_stats(url)["requests"]["completed"]
+    ok_after = count(after, "successful")
+    assert ok_after > 0, f"no success after the restart: {brief(after)}"
+    assert ok_after <= completed <= ok_after + count(after, "incomplete"), (ok_after, completed)
+    assert f"concurrent 4: {count(recs, 'successful')} ok, {len(errors)} errors" in log, log
+
+
 def tls_mock(ctx, cert, name):
     url = ctx.mock_server("--model", "m", "--ttft-ms", "1", "--itl-ms", "1", "--output-tokens", "4",
                           "--tls-cert", cert["pem"], "--tls-key", cert["key"], name=name)
