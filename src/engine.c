@@ -28,13 +28,15 @@
  * of every timestamp (and text) it sends until the level ends. */
 #define STREAM_EVENTS_MIN_CAP 65536
 #define STREAM_EVENTS_PER_TOKEN 4
-/* Closed loop: when a whole round of requests fails in a row (the endpoint
- * is down, or refuses everything), new ones wait, 10 ms doubling to 1 s,
- * until one succeeds. Requests that fail at once would otherwise be sent by
- * the ten thousand a second, each one a record in memory and in the
- * results, for as long as the outage lasts. */
+/* Closed loop: when a whole round of requests (and at least a few) fails
+ * in a row (the endpoint is down, or refuses everything), new ones wait,
+ * 10 ms doubling to 1 s, until one succeeds. Requests that fail at once
+ * would otherwise be sent by the ten thousand a second, each one a record
+ * in memory and in the results, for as long as the outage lasts. A lone
+ * error at low concurrency does not pause anything. */
 #define FAILING_PAUSE_MIN_NS (10 * NS_PER_MS)
 #define FAILING_PAUSE_MAX_NS NS_PER_SEC
+#define FAILING_IN_ROW_MIN 4
 
 struct worker;
 
@@ -499,7 +501,8 @@ static void finish_request(struct worker *w, struct request *r, enum request_out
         w->pause_ns = 0;
     } else if (outcome == OUTCOME_ERROR) {
         atomic_fetch_add_explicit(&w->errored, 1, memory_order_relaxed);
-        if (w->streams && ++w->failed_in_row >= w->streams) {
+        uint32_t round = w->streams > FAILING_IN_ROW_MIN ? w->streams : FAILING_IN_ROW_MIN;
+        if (w->streams && ++w->failed_in_row >= round) {
             w->failed_in_row = 0;
             w->pause_ns = w->pause_ns ? 2 * w->pause_ns : FAILING_PAUSE_MIN_NS;
             if (w->pause_ns > FAILING_PAUSE_MAX_NS)

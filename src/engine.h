@@ -15,7 +15,7 @@
  * the error rate, and collects the records when every worker is done.
  *
  * Closed-loop workers pause (10 ms doubling to 1 s) after a whole round of
- * their requests failed in a row, until one succeeds: an endpoint that is
+ * their requests (at least 4) failed in a row, until one succeeds: an endpoint that is
  * down costs a few records a second, not thousands. A stream that goes on
  * far past the length asked for fails (the server ignores max_tokens).
  *

@@ -374,7 +374,8 @@ def test_endpoint_dies_mid_level_and_comes_back(ctx):
 def test_endpoint_dies_mid_level_closed_loop(ctx):
     """The same outage under the default (concurrent) profile, where a slot
     is refilled as soon as its request fails: once a whole round of requests
-    has failed, new ones wait (10 ms doubling to 1 s) until one succeeds, so
+    (at least 4) has failed, new ones wait (10 ms doubling to 1 s) until one
+    succeeds, so
     an outage costs a few dozen error records, not ten thousand a second;
     after the restart the streams come back."""
     port = testlib.free_port()
