@@ -375,9 +375,8 @@ def test_endpoint_dies_mid_level_closed_loop(ctx):
     """The same outage under the default (concurrent) profile, where a slot
     is refilled as soon as its request fails: once a whole round of requests
     (at least 4) has failed, new ones wait (10 ms doubling to 1 s) until one
-    succeeds, so
-    an outage costs a few dozen error records, not ten thousand a second;
-    after the restart the streams come back."""
+    succeeds, so an outage costs a few dozen error records, not ten thousand
+    a second; after the restart the streams come back."""
     port = testlib.free_port()
     mock_args = [ctx.bin, "mock-server", "--port", str(port), "--model", "m", "--ttft-ms", "5",
                  "--itl-ms", "3", "--output-tokens", "10"]
