@@ -458,16 +458,20 @@ static bool sweep(struct session *s)
 static bool anything_succeeded(const struct run *run)
 {
     const struct request_record *first_error = NULL;
-    uint64_t errors = 0;
+    uint64_t errors = 0, incomplete = 0, answered = 0;
     for (size_t l = 0; l < run->n_levels; l++) {
         const struct level_run *level = &run->levels[l];
         if (successful(level))
             return true;
         for (size_t i = 0; i < level->n_records; i++) {
-            if (level->records[i].outcome == OUTCOME_ERROR) {
+            const struct request_record *rec = &level->records[i];
+            if (rec->outcome == OUTCOME_ERROR) {
                 errors++;
                 if (!first_error)
-                    first_error = &level->records[i];
+                    first_error = rec;
+            } else if (rec->outcome == OUTCOME_INCOMPLETE) {
+                incomplete++;
+                answered += rec->first_byte_ns != 0;
             }
         }
     }
@@ -475,6 +479,11 @@ static bool anything_succeeded(const struct run *run)
         cli_error("no request succeeded (%llu errors; the first: %s)", (unsigned long long)errors,
                   first_error->error_message ? first_error->error_message
                                              : request_error_name(first_error->error));
+    else if (incomplete && !answered) /* longer levels would not help: the server is silent */
+        cli_error("no request completed: the endpoint sent no response to any of the %llu "
+                  "requests before its level ended; is the server hung? (load.request_timeout "
+                  "makes such requests fail as timeouts)",
+                  (unsigned long long)incomplete);
     else
         cli_error("no request completed: every one was still running when its level ended; "
                   "make the levels longer than a request takes (--duration)");
