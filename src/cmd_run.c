@@ -5,8 +5,10 @@
  *
  * Everything the run holds lives in one `struct session`, released in one
  * place. Signals: the first SIGINT/SIGTERM stops the sweep and writes what
- * was measured, marked interrupted (exit 3); a second one exits at once,
- * whenever it comes (in the sweep, or while the results are written). */
+ * was measured, marked interrupted (exit 3), or, after the last level, lets
+ * the results be written (exit 0); a second one exits at once, whenever it
+ * comes (in the sweep, or while the results are written). Before the sweep
+ * (start-up, preflight) they end the process as they would any program. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -69,7 +71,8 @@ struct session {
     struct run run;
     struct progress progress;
     int signal_fd;
-    bool signalled; /* the first signal came: the next one exits at once */
+    bool signalled;  /* the first signal came: the next one exits at once */
+    bool sweep_done; /* every level ran: a signal now stops nothing */
 };
 
 /* --- endpoint ----------------------------------------------------------- */
@@ -314,6 +317,35 @@ static void arm_second_signal(void)
     pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
 }
 
+/* Signals that come while the results of a finished sweep are written (no
+ * signal came before): the first lets the writing finish, the next exits at
+ * once. Only async-signal-safe calls. */
+static volatile sig_atomic_t signals_while_writing;
+
+static void signal_while_writing(int signo)
+{
+    if (signals_while_writing++ > 0)
+        exit_at_once(signo);
+    static const char interrupt[] = "\nllmsweep: Interrupt: the sweep had finished; writing the "
+                                    "results (send it again to exit at once)\n";
+    static const char terminated[] = "\nllmsweep: Terminated: the sweep had finished; writing the "
+                                     "results (send it again to exit at once)\n";
+    ssize_t ignored = signo == SIGINT ? write(2, interrupt, sizeof interrupt - 1)
+                                      : write(2, terminated, sizeof terminated - 1);
+    (void)ignored;
+}
+
+static void arm_signals_while_writing(void)
+{
+    /* Restarted: an interrupted fsync or rename must not fail the writing. */
+    struct sigaction sa = {.sa_handler = signal_while_writing, .sa_flags = SA_RESTART};
+    sa.sa_mask = stop_signals();
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigset_t signals = stop_signals();
+    pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
+}
+
 /* engine_config.on_interrupt, and once after the sweep for a signal that
  * came after the last level: consumes one signal from the signalfd. */
 static bool on_interrupt(void *ctx)
@@ -325,10 +357,10 @@ static bool on_interrupt(void *ctx)
     if (s->signalled) /* two were pending at once: the handler missed this one */
         exit_at_once((int)info.ssi_signo);
     s->signalled = true;
-    fprintf(stderr,
-            "\nllmsweep: %s: stopping the sweep and writing what was measured "
-            "(send it again to exit at once)\n",
-            strsignal((int)info.ssi_signo));
+    fprintf(stderr, "\nllmsweep: %s: %s (send it again to exit at once)\n",
+            strsignal((int)info.ssi_signo),
+            s->sweep_done ? "the sweep had finished; writing the results"
+                          : "stopping the sweep and writing what was measured");
     arm_second_signal();
     return true;
 }
@@ -606,7 +638,10 @@ static int run_main(const struct cli_args *args)
     s.run.interrupted = !completed;
     engine_destroy(s.engine);
     s.engine = NULL;
+    s.sweep_done = completed;
     on_interrupt(&s); /* a signal after the last level: the next one exits at once */
+    if (!s.signalled)
+        arm_signals_while_writing();
 
     if (!write_outputs(&s, quiet, &err))
         goto fail;

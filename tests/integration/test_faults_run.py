@@ -829,6 +829,10 @@ def test_sigterm_at_random_moments(ctx):
             assert all(not b["llmsweep"]["aborted"] for b in levels[:-1]), where
         else:
             assert len(levels) == 2, f"{where}: complete with {len(levels)} levels"
+            assert "stopping the sweep" not in text, f"{where}: a finished sweep is not stopped:\n{text}"
+            if "Terminated" in text:  # came after the last level, before the process ended
+                assert "Terminated: the sweep had finished; writing the results (send it again " \
+                       "to exit at once)" in text, f"{where}:\n{text}"
         ok, incomplete = count(recs, "successful"), count(recs, "incomplete")
         completed = stats["requests"]["completed"]
         # Each success the client kept, the server completed; what the server
@@ -842,3 +846,36 @@ def test_sigterm_at_random_moments(ctx):
     print(f"    exits: {seen}")
     # The seed must reach each kind of moment, or the test tests less than it says.
     assert seen.get(-signal.SIGTERM) and seen.get(3), f"exits seen: {seen}"
+
+
+def test_sigterm_while_results_are_written(ctx):
+    """A signal after the last level, while the results are written (tens of
+    thousands of records take a moment): the writing finishes and the run
+    is complete (exit 0); a second signal then exits at once (143), leaving
+    no completion marker."""
+    url = ctx.mock_server("--model", "m", "--ttft-ms", "0", "--itl-ms", "0", "--output-tokens", "2")
+    for signals in (1, 2):
+        out = f"out{signals}"
+        proc = ctx.start(run_args(ctx, url, out, "--levels", "64", "--duration", "2s",
+                                  "--output-tokens", "2", quiet=False), name=f"run{signals}")
+        ctx.wait_for_log(proc, r"concurrent 64: \d+ ok")  # the sweep is over; writing begins
+        proc.send_signal(signal.SIGTERM)
+        ctx.wait_for_log(proc, r"Terminated: the sweep had finished; writing the results \(send "
+                               r"it again to exit at once\)")
+        if signals == 2:
+            proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=60)
+        with open(proc.log_path) as f:
+            log = f.read()
+        if signals == 1:
+            assert rc == 0, f"exit {rc}:\n{log}"
+            bench, recs = load_results(ctx, out)
+            assert not bench["llmsweep"]["interrupted"] and len(recs) > 1000, len(recs)
+        else:
+            assert rc == 128 + signal.SIGTERM, f"exit {rc}: the second signal was not acted on"
+            assert "second signal: exiting now, results not written" in log, log
+            assert not os.path.exists(ctx.path(out, "benchmarks.json.complete"))
+            leftovers = [f for f in os.listdir(ctx.path(out)) if ".tmp-" in f]
+            # _exit leaves the file being written: the rename never happens,
+            # so no result file is partial, but its temporary copy remains.
+            assert len(leftovers) <= 1, leftovers
