@@ -297,6 +297,7 @@ static bool block_signals(struct session *s)
 /* The second signal's handler: only async-signal-safe calls. */
 static void exit_at_once(int signo)
 {
+    write_file_atomic_abandon(); /* no half-written temporary file is left */
     static const char msg[] = "\nllmsweep: second signal: exiting now, results not written\n";
     ssize_t ignored = write(2, msg, sizeof msg - 1);
     (void)ignored;
