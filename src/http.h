@@ -47,6 +47,9 @@ struct http_config {
     double total_timeout_s;   /* 0: no limit (streams) */
     bool follow_redirects;
     const struct http_ca_bundle *ca; /* from http_ca_bundle_load */
+    /* How the user names a CA file, for messages: "pass --ca-file" unless
+     * the command takes it elsewhere (run: from the spec). */
+    const char *ca_file_hint;
 };
 
 /* Loads and parses every CA source. On failure (an unreadable --ca-file, a
@@ -94,6 +97,7 @@ struct http_request {
     size_t n_headers;
     const char *body; /* sent as is; NULL for none */
     size_t body_len;
+    size_t max_body; /* a longer response body fails the request; 0: no limit */
 };
 
 struct http_response {

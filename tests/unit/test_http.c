@@ -22,6 +22,13 @@ TEST(http_classifies_tls_verification_failures)
     CHECK_CONTAINS(f.message, "vllm.example:8443");
     CHECK_CONTAINS(f.message, "--ca-file");
 
+    /* A command that takes the CA elsewhere names its own way. */
+    struct http_config cfg = {.ca_file_hint = "set ca_file in the spec to"};
+    http_explain(NULL, CURLE_PEER_FAILED_VERIFICATION, "not correctly signed by the trusted CA",
+                 "https://a/", &cfg, &f);
+    CHECK_CONTAINS(f.message, "trusted CA: set ca_file in the spec to the CA that issued it");
+    CHECK(!strstr(f.message, "--ca-file"));
+
     f = explain(CURLE_PEER_FAILED_VERIFICATION,
                 "mbedTLS: The certificate Common Name (CN) does not match with the expected CN\n",
                 "https://a/");
