@@ -5,7 +5,11 @@
  * levels and price them (publish.h), find the model and the version by exact
  * name (registry.h), merge our block and our properties into what is there,
  * PATCH only when something changes, then read the version back and check
- * that what we wrote is what the registry holds. */
+ * that what we wrote is what the registry holds. When the PATCH fails in a
+ * retryable way, or the read-back shows another writer's PATCH in place of
+ * ours, the whole cycle runs again after a jittered pause: the registry has
+ * no ETag, so re-reading is the only way not to overwrite what others wrote
+ * since our read. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +26,10 @@
 #include "waitfile.h"
 
 #define MAX_CA_FILES 16
-#define PUBLISH_ATTEMPTS 2 /* read-merge-write cycles when another writer races us */
+/* Read-merge-write cycles again when another writer raced us: --retries,
+ * but at least this many (--retries 0 still merges once more). */
+#define PUBLISH_MIN_CONFLICT_RETRIES 1
+#define PUBLISH_AGAIN (-1) /* publish_once: read, merge and write once more */
 
 static const struct cli_option options[] = {
     {"registry-url", 0, "URL", "Model Registry REST endpoint (a path prefix is fine)", false},
@@ -38,9 +45,12 @@ static const struct cli_option options[] = {
     {"token-env", 0, "NAME", "environment variable holding the bearer token", false},
     {"ca-file", 0, "FILE", "also trust the CA certificates in FILE (PEM)", true},
     {"insecure", 0, NULL, "do not verify the registry's certificate (unsafe; warned)", false},
-    {"retries", 0, "N", "retries on 429, 5xx and connection errors (default 5)", false},
+    {"retries", 0, "N", "retries on 429, 5xx, connection errors, cut answers, races (default 5)",
+     false},
     {"retry-delay", 0, "DURATION", "first pause before a retry, doubling (default 1s)", false},
     {"retry-max-delay", 0, "DURATION", "longest pause before a retry (default 30s)", false},
+    {"request-timeout", 0, "DURATION", "give up on one request after this long (default 60s)",
+     false},
     {"keep-blocks", 0, "N", "llmsweep blocks kept in the description (default 5; 0: all)", false},
     {"force", 0, NULL, "publish even when a chosen level has no successful request", false},
     {"dry-run", 'n', NULL, "print the requests; send only GETs, change nothing", false},
@@ -166,11 +176,52 @@ static bool verify(const struct publish_job *job, const cJSON *version, struct b
     return true;
 }
 
-/* One read-merge-write cycle. Returns an exit code, or -1 to try again
- * (what we read back is not what we wrote: another writer raced us). */
-static int publish_once(const struct publish_job *job, bool last_try)
+/* What earlier read-merge-write cycles ran into. */
+struct publish_attempts {
+    int conflicts;     /* read back something else than we wrote: another writer */
+    int patch_retries; /* PATCHes that failed in a retryable way */
+    bool vanished;     /* the PATCH answered 404: the version went away */
+};
+
+/* A PATCH that failed. The registry has no ETag: its body is a full map
+ * merged into what we read, so after a pause it may undo another writer's
+ * change. A retryable failure is therefore retried by reading the version
+ * again (an applied PATCH whose answer was lost then reads as done), and a
+ * 404 (deleted, or deleted and created again) by looking it up again. */
+static int patch_failed(const struct publish_job *job, struct publish_attempts *a,
+                        struct registry_reply *reply, const char *where)
 {
     struct registry_client *c = job->client;
+    if (reply->status == 404 && !a->vanished) {
+        a->vanished = true;
+        cli_warn("%s is gone (%s): deleted while publishing? looking it up again", where,
+                 reply->message);
+        return PUBLISH_AGAIN;
+    }
+    if (reply->retryable && a->patch_retries < c->retry.retries) {
+        double delay =
+            registry_backoff_delay(&c->retry, a->patch_retries, random_uniform(&c->jitter_state));
+        a->patch_retries++;
+        cli_warn("%s; reading the version again and retrying in %.1fs (retry %d of %d)",
+                 reply->message, delay, a->patch_retries, c->retry.retries);
+        sleep_seconds(delay);
+        return PUBLISH_AGAIN;
+    }
+    if (reply->retryable && c->retry.retries > 0)
+        cli_error("%s (gave up after %d attempts)", reply->message, a->patch_retries + 1);
+    else
+        cli_error("%s", reply->message);
+    return EXIT_FAILED;
+}
+
+/* One read-merge-write cycle. Returns an exit code, or PUBLISH_AGAIN. */
+static int publish_once(const struct publish_job *job, struct publish_attempts *a)
+{
+    struct registry_client *c = job->client;
+    int conflict_retries = c->retry.retries > PUBLISH_MIN_CONFLICT_RETRIES
+                               ? c->retry.retries
+                               : PUBLISH_MIN_CONFLICT_RETRIES;
+    bool last_try = a->conflicts >= conflict_retries;
     struct buf err = {0};
     cJSON *model = NULL, *version = NULL;
     int rc = EXIT_FAILED;
@@ -208,7 +259,13 @@ static int publish_once(const struct publish_job *job, bool last_try)
     snprintf(where, sizeof where, "model '%s' version '%s' (id %s)", job->model_name,
              job->version_name, id);
     if (!changed) {
-        cli_info("%s already holds this run's summary: nothing to change", where);
+        if (a->patch_retries)
+            cli_info("published run %s (%s) to %s: the PATCH whose answer was lost had been "
+                     "applied",
+                     job->plan->key, job->plan->all ? "all levels" : job->plan->levels[0].label,
+                     where);
+        else
+            cli_info("%s already holds this run's summary: nothing to change", where);
         cJSON_Delete(body);
         rc = EXIT_OK;
         goto done;
@@ -219,10 +276,13 @@ static int publish_once(const struct publish_job *job, bool last_try)
     buf_puts(&path, "/model_versions/");
     registry_url_encode(id, &path);
     struct registry_reply reply;
+    struct registry_retry_policy policy = c->retry;
+    c->retry.retries = 0; /* patch_failed retries, reading the version first */
     bool ok = registry_call(c, "PATCH", path.data, text, &reply);
+    c->retry = policy;
     free(text);
     if (!ok) {
-        cli_error("%s", reply.message);
+        rc = patch_failed(job, a, &reply, where);
         registry_reply_free(&reply);
         buf_free(&path);
         goto done;
@@ -244,14 +304,24 @@ static int publish_once(const struct publish_job *job, bool last_try)
     }
     struct buf why = {0};
     if (!verify(job, reply.json, &why)) {
-        if (last_try)
-            cli_error("%s after publishing to %s: another writer changed it at the same time "
-                      "(the registry has no ETag; last writer wins): publish again",
-                      why.data, where);
-        else
-            cli_warn("%s after publishing to %s (another writer?); publishing again", why.data,
-                     where);
-        rc = last_try ? EXIT_FAILED : -1;
+        if (last_try) {
+            cli_error("%s after publishing to %s: another writer changed it at the same time, "
+                      "%d times in a row (the registry has no ETag; last writer wins): publish "
+                      "again",
+                      why.data, where, a->conflicts + 1);
+            rc = EXIT_FAILED;
+        } else {
+            /* Writers that collided at once would collide again: a
+             * jittered pause sets them apart. */
+            double delay =
+                registry_backoff_delay(&c->retry, a->conflicts, random_uniform(&c->jitter_state));
+            a->conflicts++;
+            cli_warn("%s after publishing to %s (another writer?); merging and publishing again "
+                     "in %.1fs (retry %d of %d)",
+                     why.data, where, delay, a->conflicts, conflict_retries);
+            sleep_seconds(delay);
+            rc = PUBLISH_AGAIN;
+        }
     } else {
         struct buf what = {0};
         if (job->set_description)
@@ -323,11 +393,17 @@ static int run_publish(const struct cli_args *args)
         .base_delay_s = REGISTRY_DEFAULT_BASE_DELAY_S,
         .max_delay_s = REGISTRY_DEFAULT_MAX_DELAY_S,
     };
+    double request_timeout = REGISTRY_REQUEST_TIMEOUT_S;
     if (!cli_uint(args, "retries", 0, 100, &retries) ||
         !cli_uint(args, "keep-blocks", 0, 1000, &keep) ||
         !cli_duration(args, "retry-delay", &retry.base_delay_s) ||
-        !cli_duration(args, "retry-max-delay", &retry.max_delay_s))
+        !cli_duration(args, "retry-max-delay", &retry.max_delay_s) ||
+        !cli_duration(args, "request-timeout", &request_timeout))
         goto out_spec;
+    if (!(request_timeout > 0)) {
+        cli_usage_error(cmd, "--request-timeout must be more than 0");
+        goto out_spec;
+    }
     retry.retries = (int)retries;
     if (retry.max_delay_s < retry.base_delay_s)
         retry.max_delay_s = retry.base_delay_s;
@@ -389,6 +465,7 @@ static int run_publish(const struct cli_args *args)
         .n_ca_files = n_ca,
         .insecure = cli_flag(args, "insecure"),
         .retry = retry,
+        .request_timeout_s = request_timeout,
         .dry_run = cli_flag(args, "dry-run"),
         .verbose = cli_flag(args, "verbose"),
         .out = stdout,
@@ -410,9 +487,10 @@ static int run_publish(const struct cli_args *args)
         .block = block.data,
         .ours = ours,
     };
-    rc = -1;
-    for (int attempt = 1; rc < 0; attempt++)
-        rc = publish_once(&job, attempt >= PUBLISH_ATTEMPTS);
+    struct publish_attempts attempts = {0};
+    do
+        rc = publish_once(&job, &attempts);
+    while (rc == PUBLISH_AGAIN);
 out:
     if (client_open)
         registry_close(&client);
@@ -447,8 +525,10 @@ const struct cli_command cmd_publish = {
         "Token: --token-file, --token-env NAME, $" REGISTRY_TOKEN_VARIABLE ", else the pod's\n"
         "ServiceAccount token (https or loopback only); read per request, never printed.\n"
         "CA: the system bundle, the ServiceAccount ca.crt and service-ca.crt, --ca-file.\n"
-        "429, 5xx and connection errors are retried with back-off and jitter; other\n"
-        "errors stop at once with the registry's message. --dry-run sends only GETs (to\n"
+        "429, 5xx, connection errors and cut-off answers are retried with back-off and\n"
+        "jitter; other errors stop at once with the registry's message. A failed PATCH,\n"
+        "or one another writer overwrote (the registry has no ETag), is retried by\n"
+        "reading the version, merging and writing again. --dry-run sends only GETs (to\n"
         "compute the exact PATCH) and prints every request.\n"
         "Exit codes: 0 published (or nothing to change), 1 the registry refused or could\n"
         "not be reached, or a level has no successful request, 2 bad options or results.",

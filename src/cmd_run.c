@@ -5,8 +5,10 @@
  *
  * Everything the run holds lives in one `struct session`, released in one
  * place. Signals: the first SIGINT/SIGTERM stops the sweep and writes what
- * was measured, marked interrupted (exit 3); a second one exits at once,
- * whenever it comes (in the sweep, or while the results are written). */
+ * was measured, marked interrupted (exit 3), or, after the last level, lets
+ * the results be written (exit 0); a second one exits at once, whenever it
+ * comes (in the sweep, or while the results are written). Before the sweep
+ * (start-up, preflight) they end the process as they would any program. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -36,6 +38,9 @@
 #define MAX_HEADERS (MAX_SPEC_HEADERS + 1) /* and the API key's */
 #define PREFLIGHT_TIMEOUT_S 30
 #define CONNECT_TIMEOUT_S 10
+/* A model list is kilobytes; an endpoint that streams more must not take
+ * the memory before preflight gives up on it. */
+#define PREFLIGHT_MAX_BODY (16u << 20)
 
 static const struct cli_option options[] = {
     {"spec", 0, "FILE", "run spec file (YAML), e.g. a mounted ConfigMap", false},
@@ -66,7 +71,8 @@ struct session {
     struct run run;
     struct progress progress;
     int signal_fd;
-    bool signalled; /* the first signal came: the next one exits at once */
+    bool signalled;  /* the first signal came: the next one exits at once */
+    bool sweep_done; /* every level ran: a signal now stops nothing */
 };
 
 /* --- endpoint ----------------------------------------------------------- */
@@ -137,6 +143,7 @@ static bool load_credentials(struct session *s, struct buf *err)
         .insecure = spec->insecure,
         .connect_timeout_s = CONNECT_TIMEOUT_S,
         .ca = s->ca,
+        .ca_file_hint = "set ca_file in the spec (or --set ca_file=FILE) to",
     };
     if (spec->api_key_env || spec->api_key_file) {
         char *key = read_api_key(spec, err);
@@ -172,9 +179,15 @@ static bool preflight(struct session *s)
 {
     char *url = xasprintf("%s/models", s->endpoint);
     struct http_config http = s->http;
-    http.total_timeout_s = PREFLIGHT_TIMEOUT_S;
+    /* A request timeout in the spec bounds this request too. */
+    double limit = s->spec.load.request_timeout_s;
+    http.total_timeout_s = limit > 0 && limit < PREFLIGHT_TIMEOUT_S ? limit : PREFLIGHT_TIMEOUT_S;
     struct http_request req = {
-        .url = url, .headers = (const char *const *)s->headers, .n_headers = s->n_headers};
+        .url = url,
+        .headers = (const char *const *)s->headers,
+        .n_headers = s->n_headers,
+        .max_body = PREFLIGHT_MAX_BODY,
+    };
     struct http_response resp;
     struct http_failure fail;
     bool ok = false;
@@ -183,9 +196,15 @@ static bool preflight(struct session *s)
         goto done;
     }
     if (resp.status != 200) {
+        http_redact_header_values(&resp.body, (const char *const *)s->headers, s->n_headers);
         char *msg = openai_error_message(resp.body.data, resp.body.len, 200);
         cli_error("preflight: GET %s answered HTTP %ld: %s", url, resp.status, msg);
-        if (resp.status == 401 || resp.status == 403)
+        if ((resp.status == 401 || resp.status == 403) &&
+            (s->spec.api_key_env || s->spec.api_key_file))
+            cli_error("the endpoint refused the API key from %s: check that it is current and "
+                      "meant for this endpoint",
+                      s->spec.api_key_env ? s->spec.api_key_env : s->spec.api_key_file);
+        else if (resp.status == 401 || resp.status == 403)
             cli_error(
                 "the endpoint wants credentials: set api_key_env or api_key_file in the spec");
         free(msg);
@@ -284,6 +303,7 @@ static bool block_signals(struct session *s)
 /* The second signal's handler: only async-signal-safe calls. */
 static void exit_at_once(int signo)
 {
+    write_file_atomic_abandon(); /* no half-written temporary file is left */
     static const char msg[] = "\nllmsweep: second signal: exiting now, results not written\n";
     ssize_t ignored = write(2, msg, sizeof msg - 1);
     (void)ignored;
@@ -304,6 +324,35 @@ static void arm_second_signal(void)
     pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
 }
 
+/* Signals that come while the results of a finished sweep are written (no
+ * signal came before): the first lets the writing finish, the next exits at
+ * once. Only async-signal-safe calls. */
+static volatile sig_atomic_t signals_while_writing;
+
+static void signal_while_writing(int signo)
+{
+    if (signals_while_writing++ > 0)
+        exit_at_once(signo);
+    static const char interrupt[] = "\nllmsweep: Interrupt: the sweep had finished; writing the "
+                                    "results (send it again to exit at once)\n";
+    static const char terminated[] = "\nllmsweep: Terminated: the sweep had finished; writing the "
+                                     "results (send it again to exit at once)\n";
+    ssize_t ignored = signo == SIGINT ? write(2, interrupt, sizeof interrupt - 1)
+                                      : write(2, terminated, sizeof terminated - 1);
+    (void)ignored;
+}
+
+static void arm_signals_while_writing(void)
+{
+    /* Restarted: an interrupted fsync or rename must not fail the writing. */
+    struct sigaction sa = {.sa_handler = signal_while_writing, .sa_flags = SA_RESTART};
+    sa.sa_mask = stop_signals();
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigset_t signals = stop_signals();
+    pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
+}
+
 /* engine_config.on_interrupt, and once after the sweep for a signal that
  * came after the last level: consumes one signal from the signalfd. */
 static bool on_interrupt(void *ctx)
@@ -315,10 +364,10 @@ static bool on_interrupt(void *ctx)
     if (s->signalled) /* two were pending at once: the handler missed this one */
         exit_at_once((int)info.ssi_signo);
     s->signalled = true;
-    fprintf(stderr,
-            "\nllmsweep: %s: stopping the sweep and writing what was measured "
-            "(send it again to exit at once)\n",
-            strsignal((int)info.ssi_signo));
+    fprintf(stderr, "\nllmsweep: %s: %s (send it again to exit at once)\n",
+            strsignal((int)info.ssi_signo),
+            s->sweep_done ? "the sweep had finished; writing the results"
+                          : "stopping the sweep and writing what was measured");
     arm_second_signal();
     return true;
 }
@@ -357,7 +406,9 @@ static bool create_engine(struct session *s, struct buf *err)
         .http = s->http,
         .workers = s->workers,
         .next_prompt = next_prompt,
-        .count_tokens = count_tokens,
+        /* Without a tokenizer there is nothing to count the text with:
+         * the engine need not keep it. */
+        .count_tokens = s->tokenizer ? count_tokens : NULL,
         .prompt_ctx = s,
         .interrupt_fd = s->signal_fd,
         .on_interrupt = on_interrupt,
@@ -446,16 +497,20 @@ static bool sweep(struct session *s)
 static bool anything_succeeded(const struct run *run)
 {
     const struct request_record *first_error = NULL;
-    uint64_t errors = 0;
+    uint64_t errors = 0, incomplete = 0, answered = 0;
     for (size_t l = 0; l < run->n_levels; l++) {
         const struct level_run *level = &run->levels[l];
         if (successful(level))
             return true;
         for (size_t i = 0; i < level->n_records; i++) {
-            if (level->records[i].outcome == OUTCOME_ERROR) {
+            const struct request_record *rec = &level->records[i];
+            if (rec->outcome == OUTCOME_ERROR) {
                 errors++;
                 if (!first_error)
-                    first_error = &level->records[i];
+                    first_error = rec;
+            } else if (rec->outcome == OUTCOME_INCOMPLETE) {
+                incomplete++;
+                answered += rec->first_byte_ns != 0;
             }
         }
     }
@@ -463,6 +518,11 @@ static bool anything_succeeded(const struct run *run)
         cli_error("no request succeeded (%llu errors; the first: %s)", (unsigned long long)errors,
                   first_error->error_message ? first_error->error_message
                                              : request_error_name(first_error->error));
+    else if (incomplete && !answered) /* longer levels would not help: the server is silent */
+        cli_error("no request completed: the endpoint sent no response to any of the %llu "
+                  "requests before its level ended; is the server hung? (load.request_timeout "
+                  "makes such requests fail as timeouts)",
+                  (unsigned long long)incomplete);
     else
         cli_error("no request completed: every one was still running when its level ended; "
                   "make the levels longer than a request takes (--duration)");
@@ -585,7 +645,10 @@ static int run_main(const struct cli_args *args)
     s.run.interrupted = !completed;
     engine_destroy(s.engine);
     s.engine = NULL;
+    s.sweep_done = completed;
     on_interrupt(&s); /* a signal after the last level: the next one exits at once */
+    if (!s.signalled)
+        arm_signals_while_writing();
 
     if (!write_outputs(&s, quiet, &err))
         goto fail;

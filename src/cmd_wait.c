@@ -32,9 +32,8 @@ static int run_wait(const struct cli_args *args)
         return cli_usage_error(args->command, "--interval must be more than 0");
     bool quiet = cli_flag(args, "quiet");
 
-    char *path = waitfile_results_path(args->positional[0]);
     struct waitfile_state st;
-    waitfile_init(&st, path, (int)stable_checks);
+    waitfile_init(&st, args->positional[0], (int)stable_checks);
     int64_t deadline = now_ns() + (int64_t)(timeout * NS_PER_SEC);
     struct waitfile_observation obs;
     char last[sizeof obs.line] = "";
@@ -50,7 +49,8 @@ static int run_wait(const struct cli_args *args)
         snprintf(last, sizeof last, "%s", obs.line);
         int64_t left = deadline - now_ns();
         if (left <= 0) {
-            cli_error("timed out after %gs waiting for %s; last seen: %s", timeout, path, obs.line);
+            cli_error("timed out after %gs waiting for %s%s; last seen: %s", timeout, st.path,
+                      obs.verdict == WAITFILE_CHANGING ? ": it was still changing" : "", obs.line);
             rc = EXIT_TIMEOUT;
             break;
         }
@@ -58,7 +58,6 @@ static int run_wait(const struct cli_args *args)
         sleep_seconds(pause < interval ? pause : interval);
     }
     waitfile_free(&st);
-    free(path);
     return rc;
 }
 
@@ -73,7 +72,10 @@ const struct cli_command cmd_wait = {
         "--stable-checks consecutive checks --interval apart and parses as complete JSON.\n"
         "llmsweep's own results always need the marker (a run rewrites the file after\n"
         "each level, so a stable, valid file may still be half of the sweep).\n"
-        "A DIR means DIR/benchmarks.json. A file that does not exist yet is waited for.\n"
+        "With the marker, FILE must still be complete JSON of the run the marker names\n"
+        "(a file cut or replaced after the run is not taken for its results).\n"
+        "A DIR means DIR/benchmarks.json, also when DIR is created while waiting. A file\n"
+        "that does not exist yet is waited for.\n"
         "Prints a line whenever what it sees changes; exits 4 on --timeout, saying what\n"
         "it saw last.",
     .options = options,

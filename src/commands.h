@@ -14,6 +14,7 @@ extern const struct cli_command cmd_report;
 extern const struct cli_command cmd_run;
 extern const struct cli_command cmd_specs;
 extern const struct cli_command cmd_tokenize;
+extern const struct cli_command cmd_trigger;
 extern const struct cli_command cmd_validate;
 extern const struct cli_command cmd_version;
 extern const struct cli_command cmd_wait;

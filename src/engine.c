@@ -12,6 +12,7 @@
 
 #include "loop.h"
 #include "openai.h"
+#include "unicode.h"
 #include "util.h"
 
 /* Workers start a level together this long after the controller says go,
@@ -21,6 +22,21 @@
 #define ENGINE_RECEIVE_BUFFER 8192
 /* An HTTP error body is kept for its message, up to this size. */
 #define ERROR_BODY_MAX 4096
+/* A stream may carry this many content events, or 4 per output token asked
+ * for if that is more (a server may split tokens, never by that much): a
+ * server that ignores max_tokens and streams on must not take the memory
+ * of every timestamp (and text) it sends until the level ends. */
+#define STREAM_EVENTS_MIN_CAP 65536
+#define STREAM_EVENTS_PER_TOKEN 4
+/* Closed loop: when a whole round of requests (and at least a few) fails
+ * in a row (the endpoint is down, or refuses everything), new ones wait,
+ * 10 ms doubling to 1 s, until one succeeds. Requests that fail at once
+ * would otherwise be sent by the ten thousand a second, each one a record
+ * in memory and in the results, for as long as the outage lasts. A lone
+ * error at low concurrency does not pause anything. */
+#define FAILING_PAUSE_MIN_NS (10 * NS_PER_MS)
+#define FAILING_PAUSE_MAX_NS NS_PER_SEC
+#define FAILING_IN_ROW_MIN 4
 
 struct worker;
 
@@ -34,7 +50,8 @@ struct request {
     struct buf error_body; /* an HTTP error response's body */
     char *body;
     uint32_t cap_chunks;
-    int64_t arrival_ns; /* when the bytes being parsed arrived */
+    uint32_t max_chunks; /* content events allowed before the stream fails */
+    int64_t arrival_ns;  /* when the bytes being parsed arrived */
     bool got_done;
     bool got_usage;
     unsigned attempts;               /* connections the request was sent on */
@@ -65,7 +82,10 @@ struct worker {
     bool ending, level_done;
     int64_t ended_ns;
     int64_t io_ready_ns; /* while libcurl reads a ready socket: when it was ready */
-    struct loop_timer *curl_timer, *start_timer, *end_timer, *arrival_timer;
+    struct loop_timer *curl_timer, *start_timer, *end_timer, *arrival_timer, *resume_timer;
+    uint32_t failed_in_row;  /* closed loop: errors since the last success or pause */
+    int64_t pause_ns;        /* closed loop: the last pause after failures, 0: none */
+    int64_t paused_until_ns; /* closed loop: no new request before this */
     int64_t next_arrival_ns;
     int64_t *queued; /* open loop: intended times waiting for a free slot */
     size_t n_queued, queue_head, cap_queued;
@@ -199,6 +219,20 @@ static bool on_event(void *ctx, const char *data, size_t len)
     if (ev.has_text) {
         int64_t t = r->arrival_ns;
         struct request_record *rec = &r->rec;
+        if (rec->n_chunks == r->max_chunks) {
+            fail_stream(r, REQERR_MALFORMED,
+                        xasprintf("the stream went on past %u content events for %d output "
+                                  "tokens asked: the server does not stop at max_tokens",
+                                  r->max_chunks, rec->requested_output_tokens));
+            /* Nor is the record to hold them: the level may fail thousands
+             * of such streams, and their timings say nothing (n_chunks
+             * stays; readers take chunk_ns == NULL as no timestamps). */
+            free(rec->chunk_ns);
+            rec->chunk_ns = NULL;
+            r->cap_chunks = 0;
+            openai_event_free(&ev);
+            return false;
+        }
         if (rec->n_chunks == r->cap_chunks) {
             r->cap_chunks = r->cap_chunks ? r->cap_chunks * 2 : 64;
             rec->chunk_ns = xrealloc(rec->chunk_ns, r->cap_chunks * sizeof *rec->chunk_ns);
@@ -350,6 +384,11 @@ static bool start_request(struct worker *w, int64_t intended_ns)
                         ? (uint32_t)prompt.output_tokens + 1
                         : 64;
     r->rec.chunk_ns = xmalloc(r->cap_chunks * sizeof *r->rec.chunk_ns);
+    uint64_t allowed =
+        prompt.output_tokens > 0 ? (uint64_t)prompt.output_tokens * STREAM_EVENTS_PER_TOKEN : 0;
+    if (allowed < STREAM_EVENTS_MIN_CAP)
+        allowed = STREAM_EVENTS_MIN_CAP;
+    r->max_chunks = allowed < UINT32_MAX ? (uint32_t)allowed : UINT32_MAX;
     r->got_done = r->got_usage = false;
     r->attempts = 0;
     r->stream_error = REQERR_NONE;
@@ -378,8 +417,24 @@ static bool start_request(struct worker *w, int64_t intended_ns)
     return true;
 }
 
+/* The server's bytes become text in the results (messages, finish
+ * reasons): they must be UTF-8 there, whatever was sent, and a message cut
+ * at a byte count may end inside a character. Takes s; NULL stays NULL. */
+static char *as_utf8(char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (!s || utf8_valid_prefix(s, len) == len)
+        return s;
+    struct buf text = {0};
+    utf8_append_lossy(&text, s, len);
+    free(s);
+    return buf_steal(&text);
+}
+
 static void keep_record(struct worker *w, struct request *r)
 {
+    r->rec.error_message = as_utf8(r->rec.error_message);
+    r->rec.finish_reason = as_utf8(r->rec.finish_reason);
     if (w->n_records == w->cap_records) {
         w->cap_records = w->cap_records ? w->cap_records * 2 : 256;
         w->records = xrealloc(w->records, w->cap_records * sizeof *w->records);
@@ -418,6 +473,7 @@ static void finish_request(struct worker *w, struct request *r, enum request_out
             rec->error_message = xstrdup(failure.message);
         } else if (rec->http_status >= 400) {
             rec->error = REQERR_HTTP;
+            http_redact_header_values(&r->error_body, e->cfg.headers, e->cfg.n_headers);
             char *msg = openai_error_message(r->error_body.data, r->error_body.len, 300);
             rec->error_message = xasprintf("HTTP %d: %s", rec->http_status, msg);
             free(msg);
@@ -442,8 +498,18 @@ static void finish_request(struct worker *w, struct request *r, enum request_out
     atomic_fetch_sub_explicit(&w->in_flight, 1, memory_order_relaxed);
     if (outcome == OUTCOME_OK) {
         atomic_fetch_add_explicit(&w->ok, 1, memory_order_relaxed);
+        w->failed_in_row = 0;
+        w->pause_ns = 0;
     } else if (outcome == OUTCOME_ERROR) {
         atomic_fetch_add_explicit(&w->errored, 1, memory_order_relaxed);
+        uint32_t round = w->streams > FAILING_IN_ROW_MIN ? w->streams : FAILING_IN_ROW_MIN;
+        if (w->streams && ++w->failed_in_row >= round) {
+            w->failed_in_row = 0;
+            w->pause_ns = w->pause_ns ? 2 * w->pause_ns : FAILING_PAUSE_MIN_NS;
+            if (w->pause_ns > FAILING_PAUSE_MAX_NS)
+                w->pause_ns = FAILING_PAUSE_MAX_NS;
+            w->paused_until_ns = now_ns() + w->pause_ns;
+        }
     }
     keep_record(w, r);
     r->next_free = w->free_list;
@@ -467,6 +533,16 @@ static bool quota_left(const struct worker *w)
     return !max || atomic_load_explicit(&w->engine->claimed, memory_order_relaxed) < max;
 }
 
+static void refill(struct worker *w);
+
+static void on_resume(struct loop *loop, void *data)
+{
+    (void)loop;
+    struct worker *w = data;
+    w->resume_timer = NULL;
+    refill(w);
+}
+
 static void refill(struct worker *w)
 {
     /* Nothing starts before the level does: a libcurl timer or socket event
@@ -478,6 +554,9 @@ static void refill(struct worker *w)
         while (w->queue_head < w->n_queued && w->n_active < w->max_in_flight)
             if (!start_request(w, w->queued[w->queue_head++]))
                 break;
+    } else if (w->paused_until_ns > now_ns()) {
+        if (!w->resume_timer && w->n_active < w->streams)
+            w->resume_timer = loop_timer_at(w->loop, w->paused_until_ns, on_resume, w);
     } else {
         while (w->n_active < w->streams && claim_request(w))
             if (!start_request(w, 0))
@@ -634,7 +713,8 @@ static void end_level(struct worker *w)
     if (w->ending)
         return;
     w->ending = true;
-    struct loop_timer **timers[] = {&w->start_timer, &w->end_timer, &w->arrival_timer};
+    struct loop_timer **timers[] = {&w->start_timer, &w->end_timer, &w->arrival_timer,
+                                    &w->resume_timer};
     for (size_t i = 0; i < ARRAY_LEN(timers); i++) {
         loop_timer_cancel(w->loop, *timers[i]);
         *timers[i] = NULL;
@@ -649,6 +729,8 @@ static void run_level(struct worker *w)
 {
     w->ending = w->level_done = false;
     w->n_queued = w->queue_head = 0;
+    w->failed_in_row = 0;
+    w->pause_ns = w->paused_until_ns = 0;
     w->start_timer = loop_timer_at(w->loop, w->level_start_ns, on_level_start, w);
     w->end_timer = loop_timer_at(w->loop, w->deadline_ns, on_deadline, w);
     /* Keep as many idle connections as the level may use at once. */

@@ -14,6 +14,12 @@
  * the workers on the level, reports progress, watches the interrupt fd and
  * the error rate, and collects the records when every worker is done.
  *
+ * Closed-loop workers pause (10 ms doubling to 1 s) after a whole round of
+ * their requests (at least 4) failed in a row, until one succeeds: an
+ * endpoint that is down costs a few records a second, not thousands. A
+ * stream that goes on far past the length asked for fails (the server
+ * ignores max_tokens).
+ *
  * What a request records is in record.h; how it is sent is decided by the
  * caller through engine_config (URL, body parts, headers, prompts).
  */

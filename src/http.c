@@ -26,6 +26,23 @@ struct http_ca_bundle {
     struct buf sources; /* ", "-separated, for messages */
 };
 
+void http_redact_header_values(struct buf *b, const char *const *headers, size_t n_headers)
+{
+    for (size_t i = 0; i < n_headers; i++) {
+        const char *colon = strchr(headers[i], ':');
+        if (!colon)
+            continue;
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(colon - headers[i]), headers[i]);
+        if (!header_is_secret(name))
+            continue;
+        const char *value = colon + 1 + strspn(colon + 1, " \t");
+        buf_redact(b, value);
+        if (strncasecmp(value, "Bearer ", 7) == 0)
+            buf_redact(b, value + 7);
+    }
+}
+
 const char *http_reason_phrase(long status)
 {
     switch (status) {
@@ -292,10 +309,9 @@ void http_explain(CURL *easy, CURLcode rc, const char *errbuf, const char *url,
         switch (out->cls) {
         case HTTP_ERR_TLS_UNKNOWN_CA:
             snprintf(m, n,
-                     "TLS: the certificate of %s is not signed by a trusted CA: pass --ca-file "
-                     "with the CA that issued it (on OpenShift, the service CA is "
-                     "service-ca.crt)",
-                     host);
+                     "TLS: the certificate of %s is not signed by a trusted CA: %s the CA that "
+                     "issued it (on OpenShift, the service CA is service-ca.crt)",
+                     host, cfg && cfg->ca_file_hint ? cfg->ca_file_hint : "pass --ca-file with");
             break;
         case HTTP_ERR_TLS_HOSTNAME:
             snprintf(m, n,
@@ -342,10 +358,22 @@ void http_explain(CURL *easy, CURLcode rc, const char *errbuf, const char *url,
     }
 }
 
+struct body_sink {
+    struct buf *body;
+    size_t max; /* 0: no limit */
+    bool too_large;
+};
+
 static size_t collect_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
-    buf_append(userdata, data, size * nmemb);
-    return size * nmemb;
+    struct body_sink *sink = userdata;
+    size_t n = size * nmemb;
+    if (sink->max && sink->body->len + n > sink->max) {
+        sink->too_large = true;
+        return 0; /* libcurl aborts the transfer: nothing more is read */
+    }
+    buf_append(sink->body, data, n);
+    return n;
 }
 
 /* Keeps the header lines of every response of the transfer (redirects
@@ -406,8 +434,9 @@ bool http_perform(const struct http_config *cfg, const struct http_request *req,
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body);
         curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     }
+    struct body_sink sink = {.body = &resp->body, .max = req->max_body};
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, collect_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, &resp->headers);
 
@@ -428,6 +457,13 @@ bool http_perform(const struct http_config *cfg, const struct http_request *req,
         resp->seconds_connect = (double)t_connect / 1e6;
         resp->seconds_tls = (double)t_tls / 1e6;
         resp->seconds_first_byte = (double)t_first / 1e6;
+    } else if (sink.too_large) {
+        char host[256];
+        url_authority(req->url, host, sizeof host);
+        fail->cls = HTTP_ERR_OTHER;
+        snprintf(fail->message, sizeof fail->message,
+                 "the response from %s is larger than %zu bytes, the most this request takes", host,
+                 req->max_body);
     } else {
         http_explain(easy, rc, errbuf, req->url, cfg, fail);
     }

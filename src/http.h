@@ -32,6 +32,11 @@ const char *http_serviceaccount_dir(void);
 /* "Not Found" for 404 and so on; NULL for a status it does not name. */
 const char *http_reason_phrase(long status);
 
+/* Redacts from b (a server's answer) the values of the secret headers
+ * (header_is_secret) among "Name: value" lines, and the token of
+ * "Bearer TOKEN" on its own. */
+void http_redact_header_values(struct buf *b, const char *const *headers, size_t n_headers);
+
 struct http_ca_bundle; /* opaque: the parsed trust chain */
 
 struct http_config {
@@ -42,6 +47,9 @@ struct http_config {
     double total_timeout_s;   /* 0: no limit (streams) */
     bool follow_redirects;
     const struct http_ca_bundle *ca; /* from http_ca_bundle_load */
+    /* How the user names a CA file, for messages: "pass --ca-file" unless
+     * the command takes it elsewhere (run: from the spec). */
+    const char *ca_file_hint;
 };
 
 /* Loads and parses every CA source. On failure (an unreadable --ca-file, a
@@ -89,6 +97,7 @@ struct http_request {
     size_t n_headers;
     const char *body; /* sent as is; NULL for none */
     size_t body_len;
+    size_t max_body; /* a longer response body fails the request; 0: no limit */
 };
 
 struct http_response {

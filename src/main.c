@@ -11,8 +11,9 @@
 #include "version.h"
 
 static const struct cli_command *const commands[] = {
-    &cmd_fetch, &cmd_fetch_tokenizer, &cmd_mock_server, &cmd_prompts,  &cmd_publish, &cmd_report,
-    &cmd_run,   &cmd_specs,           &cmd_tokenize,    &cmd_validate, &cmd_version, &cmd_wait,
+    &cmd_fetch, &cmd_fetch_tokenizer, &cmd_mock_server, &cmd_prompts, &cmd_publish,  &cmd_report,
+    &cmd_run,   &cmd_specs,           &cmd_tokenize,    &cmd_trigger, &cmd_validate, &cmd_version,
+    &cmd_wait,
 };
 
 static void print_usage(FILE *out)

@@ -5,6 +5,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,16 @@ static bool write_in_place(const char *path, const void *data, size_t len, struc
     return !saved;
 }
 
+/* The temporary file being written, for write_file_atomic_abandon(). */
+static char partial_path[4096];
+static volatile sig_atomic_t partial_set;
+
+void write_file_atomic_abandon(void)
+{
+    if (partial_set)
+        unlink(partial_path);
+}
+
 bool write_file_atomic(const char *path, const void *data, size_t len, struct buf *err)
 {
     struct stat st;
@@ -147,6 +158,10 @@ bool write_file_atomic(const char *path, const void *data, size_t len, struct bu
     free(dir);
 
     int saved = 0;
+    if (strlen(tmp) < sizeof partial_path) {
+        memcpy(partial_path, tmp, strlen(tmp) + 1);
+        partial_set = 1;
+    }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         saved = errno;
@@ -161,6 +176,7 @@ bool write_file_atomic(const char *path, const void *data, size_t len, struct bu
         if (saved)
             unlink(tmp);
     }
+    partial_set = 0;
     if (saved)
         buf_printf(err, "cannot write %s: %s", path, strerror(saved));
     else

@@ -98,5 +98,8 @@ char *level_label(const struct level_summary *l);
  * stays a link (its target is replaced); a path that is not a regular file
  * (/dev/null, /dev/stdout, a FIFO) is written in place, not replaced. */
 bool write_file_atomic(const char *path, const void *data, size_t len, struct buf *err);
+/* Removes the temporary file write_file_atomic is writing, if any: for a
+ * signal handler about to _exit (async-signal-safe). */
+void write_file_atomic_abandon(void);
 
 #endif

@@ -354,8 +354,9 @@ static void registry_identity(const char *host, char *name, size_t nn, char *ns,
     }
 }
 
-static void auth_advice(const struct registry_client *c, long status, const char *server_text,
-                        const char *token, char *out, size_t n)
+static void auth_advice(const struct registry_client *c, const char *method, const char *path,
+                        long status, const char *server_text, const char *token, char *out,
+                        size_t n)
 {
     char source[600];
     token_source_text(c, source, sizeof source);
@@ -383,6 +384,15 @@ static void auth_advice(const struct registry_client *c, long status, const char
                  "the registry at %s rejected %s%s%s (401: expired, malformed or issued for "
                  "another cluster); the server said: %s",
                  c->host, source, subject ? " for " : "", subject ? subject : "", server_text);
+    else if (strcmp(method, "GET") != 0)
+        /* The GETs before it passed with the same token: reading is
+         * allowed, changing is not, so the read-only Role hint would mislead. */
+        snprintf(out, n,
+                 "the registry at %s refused %s %s for %s%s%s (403 Forbidden) after answering "
+                 "its lookups: the token may read but not change model versions; grant it write "
+                 "access (the server's text names what it checked); the server said: %s",
+                 c->host, method, path, source, subject ? " of " : "", subject ? subject : "",
+                 server_text);
     else
         snprintf(
             out, n, "the registry at %s refused %s%s%s (403 Forbidden): %s; the server said: %s",
@@ -463,7 +473,8 @@ bool registry_open(struct registry_client *c, const struct registry_options *o, 
         .n_ca_files = o->n_ca_files,
         .insecure = o->insecure,
         .connect_timeout_s = REGISTRY_CONNECT_TIMEOUT_S,
-        .total_timeout_s = REGISTRY_REQUEST_TIMEOUT_S,
+        .total_timeout_s =
+            o->request_timeout_s > 0 ? o->request_timeout_s : REGISTRY_REQUEST_TIMEOUT_S,
         .follow_redirects = false, /* a redirect would carry the token elsewhere */
         .ca = c->ca,
     };
@@ -489,6 +500,15 @@ void registry_reply_free(struct registry_reply *reply)
 {
     cJSON_Delete(reply->json);
     reply->json = NULL;
+}
+
+/* A body that starts as JSON does (after white space): not an HTML page or text. */
+static bool body_is_json_like(const char *body, size_t len)
+{
+    size_t i = 0;
+    while (i < len && isspace((unsigned char)body[i]))
+        i++;
+    return i < len && (body[i] == '{' || body[i] == '[');
 }
 
 static void print_request(FILE *f, const char *note, const char *method, const char *url,
@@ -564,29 +584,52 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
             if (c->verbose)
                 cli_info("< HTTP %ld, %zu bytes", resp.status, resp.body.len);
             bool success = resp.status >= 200 && resp.status < 300;
+            const char *parse_end = NULL;
             if (success)
-                reply->json = resp.body.len ? cJSON_ParseWithLength(resp.body.data, resp.body.len)
+                reply->json = resp.body.len ? cJSON_ParseWithLengthOpts(
+                                                  resp.body.data, resp.body.len, &parse_end, false)
                                             : cJSON_CreateObject();
             ok = reply->json != NULL;
             if (!ok) {
+                /* Error text only: a good answer's data is kept as it came. */
+                buf_redact(&resp.body, token.data);
                 char text[600];
                 registry_error_text(resp.status, resp.content_type.data,
                                     resp.body.data ? resp.body.data : "", resp.body.len, text,
                                     sizeof text);
-                if (success)
+                size_t at = parse_end && parse_end >= resp.body.data
+                                ? (size_t)(parse_end - resp.body.data)
+                                : resp.body.len;
+                if (success && body_is_json_like(resp.body.data, resp.body.len)) {
+                    /* The API's JSON, broken on the way (a proxy's buffer, a
+                     * cut connection with a matching length): GET and our
+                     * full-map PATCH are idempotent, so ask again. */
+                    if (at + 1 >= resp.body.len)
+                        snprintf(reply->message, sizeof reply->message,
+                                 "%s %s: the answer (HTTP %ld, %zu bytes) is cut-off JSON: it "
+                                 "ends inside a value",
+                                 method, path, resp.status, resp.body.len);
+                    else
+                        snprintf(reply->message, sizeof reply->message,
+                                 "%s %s: the answer (HTTP %ld, %zu bytes) is malformed JSON: "
+                                 "parsing stops at byte %zu",
+                                 method, path, resp.status, resp.body.len, at);
+                    retry = true;
+                } else if (success)
                     snprintf(reply->message, sizeof reply->message,
                              "%s %s: the answer is not JSON (%s): is %s the registry's REST "
                              "API and not a web page?",
                              method, path, text, c->api_base);
                 else if (resp.status == 401 || resp.status == 403)
-                    auth_advice(c, resp.status, text, token.data, reply->message,
+                    auth_advice(c, method, path, resp.status, text, token.data, reply->message,
                                 sizeof reply->message);
                 else
                     snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path,
                              text);
-                retry = registry_status_is_retryable(resp.status);
+                retry = retry || registry_status_is_retryable(resp.status);
             }
         }
+        reply->retryable = !ok && retry;
         http_response_free(&resp);
         if (ok || !retry)
             break;

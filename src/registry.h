@@ -15,10 +15,11 @@
  *           https or to a loopback address (it must not leak in clear text).
  *   TLS     http.h: system CAs, the ServiceAccount ca.crt/service-ca.crt,
  *           every --ca-file; --insecure only when asked (warned).
- *   retries 429, 5xx and transport failures (refused, reset, timeout, DNS)
- *           are retried `retries` times, pausing with exponential back-off
- *           and jitter (registry_backoff_delay); any other 4xx fails at
- *           once with the server's own message.
+ *   retries 429, 5xx, transport failures (refused, reset, timeout, DNS)
+ *           and a 2xx whose JSON is cut off are retried `retries` times,
+ *           pausing with exponential back-off and jitter
+ *           (registry_backoff_delay); any other 4xx fails at once with the
+ *           server's own message.
  *   errors  the server's `{"code","message"}`, a plain-text body (503 while
  *           it starts), or an HTML page from a router or auth proxy are all
  *           turned into one line; 401/403 say which token was sent and which
@@ -79,6 +80,7 @@ struct registry_options {
     size_t n_ca_files;
     bool insecure;
     struct registry_retry_policy retry;
+    double request_timeout_s; /* one attempt, connect to last byte; 0: REGISTRY_REQUEST_TIMEOUT_S */
     bool dry_run;
     bool verbose; /* print every request (token redacted) on stderr */
     FILE *out;    /* where --dry-run prints requests (stdout) */
@@ -106,6 +108,7 @@ void registry_close(struct registry_client *c);
 struct registry_reply {
     long status;        /* HTTP status; 0 when no answer came (or not sent: dry run) */
     bool not_sent;      /* dry run: the request was printed instead */
+    bool retryable;     /* failed in a way a later attempt may not (5xx, reset, cut JSON) */
     cJSON *json;        /* the parsed body of a 2xx answer */
     char message[2048]; /* when it failed: one line a user can act on */
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "outputs.h"
+#include "unicode.h"
 #include "version.h"
 
 #define ERROR_MESSAGE_MAX 300 /* server error text kept per record */
@@ -362,7 +363,12 @@ static cJSON *record_json(const struct request_record *rec, int64_t origin)
     if (rec->finish_reason)
         cJSON_AddStringToObject(o, "finish_reason", rec->finish_reason);
     if (rec->error_message) {
-        char *msg = xstrndup(rec->error_message, strnlen(rec->error_message, ERROR_MESSAGE_MAX));
+        /* Cut where a character ends: the engine's messages are UTF-8. */
+        size_t len = strnlen(rec->error_message, ERROR_MESSAGE_MAX);
+        size_t valid = utf8_valid_prefix(rec->error_message, len);
+        if (len == ERROR_MESSAGE_MAX && len - valid < 4)
+            len = valid;
+        char *msg = xstrndup(rec->error_message, len);
         cJSON_AddStringToObject(o, "message", msg);
         free(msg);
     }

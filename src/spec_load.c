@@ -1344,16 +1344,6 @@ int spec_load(const char *name, const char *file, const struct spec_override *ov
 
 /* --- rendering resolved values -------------------------------------------------------- */
 
-static bool secret_header(const char *name)
-{
-    static const char *const words[] = {"auth", "key", "token", "secret", "cookie", "pass"};
-    for (size_t i = 0; i < ARRAY_LEN(words); i++) {
-        if (strcasestr(name, words[i]))
-            return true;
-    }
-    return false;
-}
-
 void spec_field_format(const struct spec *spec, size_t i, struct buf *out)
 {
     if (i >= N_FIELDS)
@@ -1445,7 +1435,7 @@ void spec_field_format(const struct spec *spec, size_t i, struct buf *out)
         for (size_t j = 0; j < spec->n_headers; j++) {
             const struct header *h = &spec->headers[j];
             buf_printf(out, "%s%s: %s", j ? "; " : "", h->name,
-                       secret_header(h->name) ? "(hidden)" : h->value);
+                       header_is_secret(h->name) ? "(hidden)" : h->value);
         }
         break;
     }

@@ -85,6 +85,37 @@ void buf_append(struct buf *b, const void *data, size_t len)
     b->data[b->len] = '\0';
 }
 
+void buf_redact(struct buf *b, const char *secret)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    if (n < 4 || !b->len)
+        return;
+    const char *marker = n >= 10 ? "<redacted>" : "***";
+    size_t m = strlen(marker);
+    size_t out = 0;
+    for (size_t in = 0; in < b->len;) {
+        if (in + n <= b->len && memcmp(b->data + in, secret, n) == 0) {
+            memcpy(b->data + out, marker, m);
+            out += m;
+            in += n;
+        } else {
+            b->data[out++] = b->data[in++];
+        }
+    }
+    b->len = out;
+    b->data[out] = '\0';
+}
+
+bool header_is_secret(const char *name)
+{
+    static const char *const words[] = {"auth", "key", "token", "secret", "cookie", "pass"};
+    for (size_t i = 0; i < ARRAY_LEN(words); i++) {
+        if (strcasestr(name, words[i]))
+            return true;
+    }
+    return false;
+}
+
 void buf_puts(struct buf *b, const char *s)
 {
     buf_append(b, s, strlen(s));

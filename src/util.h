@@ -38,6 +38,16 @@ void buf_clear(struct buf *b); /* len = 0, keeps the memory */
 void buf_free(struct buf *b);
 /* Hands the bytes to the caller (never NULL) and leaves b empty. */
 char *buf_steal(struct buf *b);
+/* Replaces every occurrence of secret in b with "<redacted>" ("***" for a
+ * secret shorter than that marker, so the text never grows). Servers echo
+ * credentials back in error messages; this runs before such text is kept,
+ * cut to length or shown. Secrets shorter than 4 bytes are left alone:
+ * they would redact ordinary words and protect nothing. */
+void buf_redact(struct buf *b, const char *secret);
+
+/* Whether a request header's value may be a credential: its name mentions
+ * auth, key, token, secret, cookie or pass. Such values are never shown. */
+bool header_is_secret(const char *name);
 
 /* Reads a whole file. Returns false and sets errno on failure. */
 bool read_file(const char *path, struct buf *out);

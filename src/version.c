@@ -9,12 +9,19 @@
 #include "cli.h"
 #include "util.h"
 
+/* The product is musl; glibc builds exist for valgrind and the sanitizers. */
+#if defined(__GLIBC__)
+#define LIBC_NAME "gnu"
+#else
+#define LIBC_NAME "musl"
+#endif
+
 const char *version_target(void)
 {
 #if defined(__x86_64__)
-    return "x86_64-linux-musl";
+    return "x86_64-linux-" LIBC_NAME;
 #elif defined(__aarch64__)
-    return "aarch64-linux-musl";
+    return "aarch64-linux-" LIBC_NAME;
 #else
     return "unknown";
 #endif

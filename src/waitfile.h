@@ -2,7 +2,9 @@
  *
  * A results file is complete when either
  *   - its completion marker exists (FILE + WAITFILE_MARKER_SUFFIX, written
- *     by `llmsweep run` after the final atomic write of FILE), or
+ *     by `llmsweep run` after the final atomic write of FILE) and FILE is
+ *     complete JSON of the run the marker names (a file cut or replaced
+ *     after the run finished is not taken for its results), or
  *   - for files written by other tools (GuideLLM), it is non-empty, it did
  *     not change (same size, inode and mtime) for `stable_checks`
  *     consecutive checks, and it parses as one complete JSON document.
@@ -13,8 +15,9 @@
  * The check itself is one call, `waitfile_check`, so the command's loop
  * (sleep `--interval`, give up after `--timeout`) and the unit tests drive
  * the same state machine. Every observation carries a line a person can
- * read ("12345 bytes, unchanged for 1 of 2 checks"), which `wait` prints as
- * progress and repeats when it times out.
+ * read ("12345 bytes, unchanged for 1 of 2 checks", "grew from 100 to 180
+ * bytes since the last check", "shrank ...", "was replaced by another
+ * file"), which `wait` prints as progress and repeats when it times out.
  */
 #ifndef LLMSWEEP_WAITFILE_H
 #define LLMSWEEP_WAITFILE_H
@@ -36,19 +39,24 @@ enum waitfile_verdict {
     WAITFILE_SETTLING,     /* unchanged, but not for enough checks yet */
     WAITFILE_INCOMPLETE,   /* unchanged long enough, but not complete JSON */
     WAITFILE_NEEDS_MARKER, /* llmsweep's own file: only its marker says it is final */
-    WAITFILE_DONE_MARKER,  /* the completion marker exists */
+    WAITFILE_BAD_MARKED,   /* the marker exists, but the file is cut or another run's */
+    WAITFILE_DONE_MARKER,  /* the completion marker exists and the file is its run's */
     WAITFILE_DONE_STABLE,  /* stable and complete JSON */
     WAITFILE_ERROR,        /* cannot stat/read (permissions...): keeps waiting */
 };
 
 struct waitfile_state {
-    const char *path;
+    const char *arg;   /* what the user named: a file, or a folder (now or later) */
+    char *path;        /* the results file that names: waitfile_results_path(arg) */
     char *marker_path; /* path + WAITFILE_MARKER_SUFFIX */
     int stable_checks; /* >= 1 */
+    int checks;        /* checks so far */
     bool seen;         /* a previous check saw the file */
     int64_t size, mtime_ns;
     uint64_t inode;
-    int unchanged; /* consecutive checks that saw the same file */
+    int unchanged;         /* consecutive checks that saw the same file */
+    int changing;          /* consecutive checks that saw it change */
+    int64_t changing_from; /* its size at the first of those */
 };
 
 struct waitfile_observation {
@@ -57,7 +65,10 @@ struct waitfile_observation {
     char line[512];
 };
 
-void waitfile_init(struct waitfile_state *st, const char *path, int stable_checks);
+/* `arg` is a file or a folder (DIR/benchmarks.json); it is resolved again
+ * at every check, so a folder that does not exist yet when the wait starts
+ * (the run creates it) is looked into once it does. */
+void waitfile_init(struct waitfile_state *st, const char *arg, int stable_checks);
 void waitfile_free(struct waitfile_state *st);
 
 /* Looks at the file once and advances the state. Returns true when done. */

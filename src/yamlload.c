@@ -237,7 +237,7 @@ static cJSON *capture_node(struct walker *w, int depth)
         return NULL;
     }
     case YAML_ALIAS_EVENT:
-        fail_at(w, &mark, "%s: aliases (*name) are not supported in specs", path_or_root(w));
+        fail_at(w, &mark, "%s: aliases (*name) are not supported", path_or_root(w));
         return NULL;
     default: fail_at(w, &mark, "%s: unexpected YAML here", path_or_root(w)); return NULL;
     }
@@ -553,6 +553,49 @@ bool yaml_load(const char *label, const char *text, size_t len, const cyaml_sche
     if (!ok)
         yaml_one_line(err, err_start);
     return ok;
+}
+
+bool yaml_to_json(const char *label, const char *text, size_t len, cJSON **out, struct buf *err)
+{
+    *out = NULL;
+    if (len > YAML_MAX_BYTES) {
+        buf_printf(err, "%s: %zu bytes is too large (at most %u)", label, len, YAML_MAX_BYTES);
+        return false;
+    }
+    struct yaml_doc doc = {.label = label};
+    struct walker w = {.label = label, .doc = &doc, .err = err};
+    size_t err_start = err->len;
+    if (!yaml_parser_initialize(&w.parser)) {
+        buf_printf(err, "%s: cannot initialise the YAML parser", label);
+        return false;
+    }
+    yaml_parser_set_input_string(&w.parser, (const unsigned char *)text, len);
+    cJSON *json = NULL;
+    bool ok = next(&w) && w.event.type == YAML_STREAM_START_EVENT && next(&w);
+    if (ok && w.event.type == YAML_STREAM_END_EVENT) {
+        ok = false;
+        buf_printf(err, "%s: the file holds no YAML document", label);
+        w.failed = true;
+    } else if (ok) {
+        ok = next(&w) && (json = capture_node(&w, 0)) != NULL && next(&w) && next(&w);
+        if (ok && w.event.type != YAML_STREAM_END_EVENT) {
+            fail_at(&w, &w.event.start_mark, "a second YAML document ('---'); one per file");
+            ok = false;
+        }
+    }
+    if (!ok && !w.failed)
+        buf_printf(err, "%s: invalid YAML", label);
+    if (w.have_event)
+        yaml_event_delete(&w.event);
+    yaml_parser_delete(&w.parser);
+    buf_free(&w.path);
+    if (!ok) {
+        cJSON_Delete(json);
+        yaml_one_line(err, err_start);
+        return false;
+    }
+    *out = json;
+    return true;
 }
 
 void yaml_free_data(const cyaml_schema_value_t *schema, void *data)

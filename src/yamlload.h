@@ -29,6 +29,7 @@
 #ifndef LLMSWEEP_YAMLLOAD_H
 #define LLMSWEEP_YAMLLOAD_H
 
+#include <cJSON.h>
 #include <cyaml/cyaml.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,6 +71,12 @@ struct yaml_doc {
 bool yaml_load(const char *label, const char *text, size_t len, const cyaml_schema_value_t *schema,
                void **data, struct yaml_doc *doc, struct buf *err);
 void yaml_free_data(const cyaml_schema_value_t *schema, void *data);
+
+/* Converts a one-document YAML (or JSON) text to cJSON, with the typing of
+ * the free-form subtrees above (core schema; quoted scalars stay strings).
+ * Anchors, aliases, duplicate keys, non-scalar keys and a second document
+ * are refused with one line "LABEL:LINE:COLUMN: ..." in err. */
+bool yaml_to_json(const char *label, const char *text, size_t len, cJSON **out, struct buf *err);
 void yaml_doc_free(struct yaml_doc *doc);
 
 /* Makes err->data[from..] one printable line: a message may quote the

@@ -1,12 +1,21 @@
 #!/usr/bin/env python3
-"""llmsweep's test runner: the C unit tests, then every integration test.
+"""llmsweep's test runner: the C unit tests, then every integration test,
+then the integration tests again under the sanitizers.
 
-    python3 tests/run.py [--unit-only] [--keep] [PATTERN ...]
+    python3 tests/run.py [--unit-only] [--integration-only] [--no-asan] [--keep] [PATTERN ...]
 
 Integration tests are the functions named test_* in tests/integration/test_*.py
 (plain functions taking one argument, a tests/lib/testlib.Context). They fail
 with an AssertionError (or any exception) and pass by returning. A test that
 needs something missing fails and says what; nothing is skipped silently.
+
+The unit runner runs three times: the product build (static musl), the glibc
+build and the ASan + UBSan build (tools/sanitize). The sanitizer pass ("asan/"
+before the name) runs the integration tests again with zig-out/asan/bin/llmsweep
+and fails a test when any llmsweep process it started wrote a sanitizer report
+(ASan, LeakSanitizer, UBSan), whatever its exit code. Tests of build artifacts
+and tools (marked testlib.not_under_sanitizers) are not repeated; the pass
+names them.
 
 Each result is one line ("ok", "FAIL" with the reason below it); the last line
 is "N passed, N failed" (", N skipped" when a test called ctx.skip()).
@@ -31,7 +40,36 @@ UNIT_BUILDS = [
     ("unit", os.path.join("zig-out", "bin", "llmsweep-unit"), "tools/zig build unit"),
     ("unit-glibc", os.path.join("zig-out", "glibc", "bin", "llmsweep-unit"),
      "tools/zig build -Dtarget=x86_64-linux-gnu unit install -p zig-out/glibc"),
+    ("unit-asan", os.path.join("zig-out", "asan", "bin", "llmsweep-unit"), "tools/sanitize build"),
 ]
+
+ASAN_BINARY = os.path.join(ROOT, "zig-out", "asan", "bin", "llmsweep")
+ASAN_UNIT = ASAN_BINARY + "-unit"
+
+
+def sanitizer_env(report_dir):
+    """Sanitizer settings for the processes one test starts: reports go to
+    files in report_dir (a test may not read a background process' output),
+    and the exit code differs from all of llmsweep's own. (Not
+    strict_string_checks: with it every strtol inside a 15 MB tokenizer file
+    scans to the file's end, and a one-second test takes an hour.)"""
+    prefix = os.path.join(report_dir, "report")
+    return {
+        "ASAN_OPTIONS": f"log_path={prefix}:exitcode=86:detect_leaks=1:"
+                        "detect_stack_use_after_return=1:"
+                        "check_initialization_order=1",
+        "UBSAN_OPTIONS": f"log_path={prefix}:print_stacktrace=1:halt_on_error=1:exitcode=86",
+    }
+
+
+def sanitizer_reports(report_dir):
+    if not os.path.isdir(report_dir):
+        return ""
+    text = ""
+    for name in sorted(os.listdir(report_dir)):
+        with open(os.path.join(report_dir, name), errors="replace") as f:
+            text += f"--- {name}\n" + f.read()[-6000:]
+    return text
 
 
 def run_unit(patterns, results):
@@ -71,7 +109,9 @@ def load_module(path):
     return module
 
 
-def run_integration(patterns, keep, results):
+def integration_tests():
+    """(file, name, function, module) for every integration test, in file
+    order and, within a file, in source order."""
     folder = os.path.join(ROOT, "tests", "integration")
     for fname in sorted(os.listdir(folder)):
         if not (fname.startswith("test_") and fname.endswith(".py")):
@@ -79,37 +119,81 @@ def run_integration(patterns, keep, results):
         try:
             module = load_module(os.path.join(folder, fname))
         except Exception:
-            results["failed"] += 1
-            print(f"FAIL {fname}\n" + indent(traceback.format_exc()))
+            yield fname, None, traceback.format_exc(), None
             continue
         tests = [(n, f) for n, f in vars(module).items() if n.startswith("test_") and callable(f)]
         tests.sort(key=lambda nf: nf[1].__code__.co_firstlineno)
         for name, fn in tests:
-            full = f"{fname[5:-3]}/{name[5:]}"
-            if patterns and not any(p in full for p in patterns):
-                continue
-            ctx = testlib.Context(ROOT, full, keep=keep)
-            started = time.monotonic()
-            try:
-                fn(ctx)
-                status = "ok  "
-                results["passed"] += 1
-                detail = ""
-            except testlib.Skipped as skip:
-                status = "skip"
-                results["skipped"] += 1
-                detail = f"    {skip}\n"
-            except Exception:
-                status = "FAIL"
+            yield fname, f"{fname[5:-3]}/{name[5:]}", fn, module
+
+
+def run_integration(patterns, keep, results, sanitizers=False):
+    label = "asan/" if sanitizers else ""
+    if sanitizers and not os.path.exists(ASAN_BINARY):
+        print(f"FAIL asan-pass\n    {ASAN_BINARY} is missing: run tools/sanitize build (tools/test does)")
+        results["failed"] += 1
+        return
+    not_repeated = []
+    for fname, full, fn, module in integration_tests():
+        if full is None:
+            if not sanitizers:
                 results["failed"] += 1
-                detail = indent(traceback.format_exc()) + ctx.describe_logs()
-            finally:
-                ctx.close()
-            elapsed = time.monotonic() - started
-            print(f"{status} {full} ({elapsed:.1f}s)")
-            if detail:
-                print(detail, end="")
-            sys.stdout.flush()
+                print(f"FAIL {fname}\n" + indent(fn))
+            continue
+        if patterns and not any(p in label + full for p in patterns):
+            continue
+        if sanitizers:
+            reason = getattr(fn, "not_under_sanitizers", None) or getattr(
+                module, "NOT_UNDER_SANITIZERS", None)
+            if reason:
+                not_repeated.append(f"{full} ({reason})")
+                continue
+        run_one(label + full, fn, keep, results, sanitizers)
+    if not_repeated:
+        print("asan pass: not repeated, they check artifacts or tools rather than the program:")
+        for line in not_repeated:
+            print(f"    {line}")
+
+
+def run_one(full, fn, keep, results, sanitizers):
+    ctx = testlib.Context(ROOT, full, keep=keep, binary=ASAN_BINARY if sanitizers else None,
+                          unit=ASAN_UNIT if sanitizers else None)
+    report_dir = ctx.path("sanitizer-reports")
+    saved_env = dict(os.environ)
+    if sanitizers:
+        os.makedirs(report_dir)
+        os.environ.update(sanitizer_env(report_dir))
+    started = time.monotonic()
+    try:
+        fn(ctx)
+        ctx.stop_all()
+        reports = sanitizer_reports(report_dir)
+        if reports:
+            raise AssertionError("a sanitizer reported a bug in llmsweep:\n" + reports)
+        status = "ok  "
+        results["passed"] += 1
+        detail = ""
+    except testlib.Skipped as skip:
+        status = "skip"
+        results["skipped"] += 1
+        detail = f"    {skip}\n"
+    except Exception:
+        status = "FAIL"
+        results["failed"] += 1
+        detail = indent(traceback.format_exc()) + ctx.describe_logs()
+        ctx.stop_all()
+        reports = sanitizer_reports(report_dir)
+        if reports:
+            detail += indent("sanitizer reports:\n" + reports)
+    finally:
+        ctx.close()
+        os.environ.clear()
+        os.environ.update(saved_env)
+    elapsed = time.monotonic() - started
+    print(f"{status} {full} ({elapsed:.1f}s)")
+    if detail:
+        print(detail, end="")
+    sys.stdout.flush()
 
 
 def indent(text):
@@ -121,6 +205,8 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--unit-only", action="store_true", help="run only the C unit tests")
     parser.add_argument("--integration-only", action="store_true", help="skip the C unit tests")
+    parser.add_argument("--no-asan", action="store_true",
+                        help="skip the integration tests' sanitizer pass (quicker local runs)")
     parser.add_argument("--keep", action="store_true", help="keep each test's temporary folder")
     parser.add_argument("patterns", nargs="*", help="run only tests whose names contain one")
     args = parser.parse_args()
@@ -129,6 +215,8 @@ def main():
         run_unit(args.patterns, results)
     if not args.unit_only:
         run_integration(args.patterns, args.keep, results)
+        if not args.no_asan:
+            run_integration(args.patterns, args.keep, results, sanitizers=True)
     line = f"{results['passed']} passed, {results['failed']} failed"
     if results["skipped"]:
         line += f", {results['skipped']} skipped"

@@ -3,7 +3,8 @@
  * The input is YAML, optionally followed by a NUL byte and override lines
  * ("key.path=value", one per line), so the fuzzer reaches --set parsing as
  * well as the YAML walk, libcyaml, the converters and ${VAR} expansion. The
- * same YAML is also fed to the price table parser and the description peek.
+ * same YAML is also fed to the price table parser, the description peek, and
+ * as a PipelineRun template to yaml_to_json and pipelinerun_apply (`trigger`).
  * A successful load is rendered, as `validate` would print it. Any crash,
  * sanitizer report or leak is a failure. */
 #include <stddef.h>
@@ -11,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipelinerun.h"
 #include "prices.h"
 #include "spec.h"
+#include "yamlload.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -72,6 +75,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (table)
         price_table_free(table);
     free(spec_peek_description(text, yaml_len));
+
+    buf_clear(&err);
+    cJSON *run = NULL;
+    if (yaml_to_json("fuzz.yaml", text, yaml_len, &run, &err)) {
+        const char *params[] = {"spec=x", "new=y"};
+        struct pipelinerun_options po = {.deployment = "d",
+                                         .namespace_ = "ns",
+                                         .params = params,
+                                         .n_params = 2,
+                                         .timeout_s = 60};
+        buf_clear(&err);
+        if (!cJSON_IsObject(run) || !pipelinerun_apply(run, &po, &err)) {
+            if (cJSON_IsObject(run) && (!err.data || strchr(err.data, '\n')))
+                abort(); /* every failure is exactly one line */
+        } else {
+            char *printed = cJSON_PrintUnformatted(run);
+            cJSON_free(printed);
+        }
+        cJSON_Delete(run);
+    } else if (!err.data || !*err.data || strchr(err.data, '\n')) {
+        abort();
+    }
 
     spec_overrides_free(&overrides);
     buf_free(&err);

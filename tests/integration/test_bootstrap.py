@@ -4,6 +4,8 @@ import shutil
 
 import testlib
 
+NOT_UNDER_SANITIZERS = "checks tools/bootstrap, not the program"
+
 
 def bootstrap(ctx, cache, offline=False):
     argv = [os.path.join(ctx.root, "tools", "bootstrap")]

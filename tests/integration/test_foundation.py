@@ -31,6 +31,7 @@ def elf_facts(path):
     return machine, PT_INTERP in types, PT_DYNAMIC in types, ".symtab" in names
 
 
+@testlib.not_under_sanitizers("checks how the product binary is built")
 def test_binary_is_static(ctx):
     machine, interp, dynamic, _ = elf_facts(ctx.bin)
     assert machine == "x86_64", machine
@@ -38,6 +39,7 @@ def test_binary_is_static(ctx):
     assert not dynamic, "the binary has a dynamic section (NEEDED entries possible): not static"
 
 
+@testlib.not_under_sanitizers("checks how the product binary is built")
 def test_release_binary_is_stripped_and_small(ctx):
     path = os.path.join(ctx.root, "zig-out", "release", "bin", "llmsweep")
     testlib.require_file(path, "the ReleaseSmall build (tools/test builds it into zig-out/release)")
@@ -48,6 +50,7 @@ def test_release_binary_is_stripped_and_small(ctx):
     assert size < 4 * 1024 * 1024, f"release binary is {size} bytes, over 4 MiB"
 
 
+@testlib.not_under_sanitizers("checks how the product binary is built")
 def test_aarch64_cross_build_is_static(ctx):
     path = os.path.join(ctx.root, "zig-out", "aarch64", "bin", "llmsweep")
     testlib.require_file(path, "the aarch64 cross build (tools/test builds it into zig-out/aarch64)")

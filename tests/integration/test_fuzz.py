@@ -15,6 +15,10 @@ import re
 
 import testlib
 
+# The targets are built with ASan and UBSan already: tests/run.py's sanitizer
+# pass has nothing to add.
+NOT_UNDER_SANITIZERS = "runs the fuzz targets, themselves built with ASan and UBSan"
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FUZZ = os.path.join(ROOT, "tests", "fuzz")
 

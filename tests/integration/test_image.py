@@ -15,6 +15,8 @@ import tarfile
 
 import testlib
 
+NOT_UNDER_SANITIZERS = "checks the OCI image of the release binary"
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMAGE = os.path.join(ROOT, "tools", "image")
 BINARIES = {"amd64": os.path.join(ROOT, "zig-out", "release", "bin", "llmsweep"),

@@ -17,6 +17,8 @@ import sys
 import manifests as mf
 import tektonsim
 
+NOT_UNDER_SANITIZERS = "checks the Tekton and Kustomize manifests"
+
 SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox", "env"}
 BINARY = "/usr/local/bin/llmsweep"
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -42,13 +44,24 @@ def containers(obj):
             yield f"Task {obj['metadata']['name']} step {s.get('name')}", merged, None
         for s in spec.get("sidecars", []):
             yield f"Task {obj['metadata']['name']} sidecar {s.get('name')}", s, None
-    elif kind == "CronJob":
-        pod = obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    elif kind in ("CronJob", "Job"):
+        pod = pod_spec(obj)
         for c in pod.get("initContainers", []) + pod["containers"]:
-            yield f"CronJob {obj['metadata']['name']} container {c['name']}", c, pod.get(
+            yield f"{kind} {obj['metadata']['name']} container {c['name']}", c, pod.get(
                 "securityContext") or {}
-    elif kind in ("Deployment", "Job", "Pod", "StatefulSet", "DaemonSet"):
+    elif kind in ("Deployment", "Pod", "StatefulSet", "DaemonSet"):
         raise AssertionError(f"unexpected workload kind {kind}: extend the policy checks")
+
+
+def pod_spec(obj):
+    """The pod template's spec of a CronJob or a Job."""
+    job = obj["spec"]["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else obj["spec"]
+    return job["template"]["spec"]
+
+
+def hook(ctx, overlay):
+    """The objects of kustomize/hooks/OVERLAY (the Argo CD PostSync hook)."""
+    return mf.objects_of(ctx.tmp, mf.build(f"kustomize/hooks/{overlay}"))
 
 
 def test_every_overlay_builds_without_warnings_and_validates(ctx):
@@ -67,6 +80,10 @@ def test_every_overlay_builds_without_warnings_and_validates(ctx):
     assert rc == 0 and " 0 errors" in out, out
     for path in ("kustomize/registry-access", "kustomize/argocd"):
         mf.build(path)
+    for overlay in mf.OVERLAYS:
+        objects = hook(ctx, overlay)
+        assert [(o["kind"], o["metadata"]["namespace"]) for o in objects] == \
+            [("Job", f"llmsweep-{overlay}")], objects
 
 
 def test_tektoncheck_rejects_a_broken_pipeline(ctx):
@@ -92,6 +109,8 @@ def test_restricted_v2_on_every_container(ctx):
     seen = 0
     for overlay in mf.OVERLAYS:
         objects, text = rendered(ctx, overlay)
+        text += mf.build(f"kustomize/hooks/{overlay}")
+        objects += hook(ctx, overlay)
         assert not re.search(r"\b(runAsUser|runAsGroup|fsGroup|privileged)\b", text), \
             f"{overlay}: restricted-v2 assigns the UID/GID itself; never set them"
         for obj in objects:
@@ -108,7 +127,7 @@ def test_restricted_v2_on_every_container(ctx):
                 res = c.get("computeResources") or c.get("resources")
                 assert res and res.get("requests") and res.get("limits"), \
                     f"{where}: compute resources (requests and limits) must be set"
-    assert seen >= 6 * len(mf.OVERLAYS), seen
+    assert seen >= 7 * len(mf.OVERLAYS), seen
     for overlay, path in mf.TEMPLATES.items():
         template = mf.template(ctx.tmp, overlay)
         pod = template["spec"]["taskRunTemplate"]["podTemplate"]["securityContext"]
@@ -117,6 +136,7 @@ def test_restricted_v2_on_every_container(ctx):
 
 def test_no_shell_ever_sees_a_parameter(ctx):
     objects, text = rendered(ctx, "quantized")
+    objects += hook(ctx, "quantized")
     assert "script:" not in text, "a step has a script: the scratch image has no shell"
     for obj in objects:
         for where, c, _ in containers(obj):
@@ -126,8 +146,11 @@ def test_no_shell_ever_sees_a_parameter(ctx):
             words = command + (c.get("args") or [])
             assert os.path.basename(command[0]) not in SHELLS, f"{where}: runs a shell"
             assert "-c" not in words, f"{where}: an inline program (-c) is a shell in disguise"
-            if obj["kind"] == "Task":
-                assert command == [BINARY], f"{where}: command {command}"
+            # Every container runs the llmsweep binary: the Tasks, and
+            # `llmsweep trigger` in the CronJob and the hook Job.
+            assert command == [BINARY], f"{where}: command {command}"
+            if obj["kind"] != "Task":
+                assert c["args"][0] == "trigger", (where, c["args"])
             for w in words:
                 # A param reference is a whole argument, or the tail of a path:
                 # it can only ever become one argv element of the binary.
@@ -176,14 +199,16 @@ def test_images_pinned_by_digest_and_replaceable(ctx):
     digest = "sha256:" + "ab" * 32
     mf.kustomize("edit", "set", "image",
                  f"registry.invalid/llmsweep=mirror.invalid/team/llmsweep@{digest}", cwd=overlay)
-    mf.kustomize("edit", "set", "image",
-                 f"registry.invalid/python3=mirror.invalid/ubi9/python-312-minimal@{digest}",
-                 cwd=overlay)
     text = mf.kustomize("build", overlay)
     images = re.findall(r"^\s*image: (\S+)", text, re.M)
-    assert sorted(set(images)) == [f"mirror.invalid/team/llmsweep@{digest}",
-                                   f"mirror.invalid/ubi9/python-312-minimal@{digest}"], images
-    assert images.count(f"mirror.invalid/team/llmsweep@{digest}") == 5, images
+    assert sorted(set(images)) == [f"mirror.invalid/team/llmsweep@{digest}"], images
+    assert images.count(f"mirror.invalid/team/llmsweep@{digest}") == 6, images
+    # The hook Job's image is pinned the same way.
+    hook_dir = os.path.join(work, "kustomize", "hooks", "quantized")
+    mf.kustomize("edit", "set", "image",
+                 f"registry.invalid/llmsweep=mirror.invalid/team/llmsweep@{digest}", cwd=hook_dir)
+    images = re.findall(r"^\s*image: (\S+)", mf.kustomize("build", hook_dir), re.M)
+    assert images == [f"mirror.invalid/team/llmsweep@{digest}"], images
 
 
 def test_configurations_rewrite_names_inside_tekton_objects(ctx):
@@ -235,29 +260,29 @@ def test_every_reference_resolves(ctx):
         objects, _ = rendered(ctx, overlay)
         names = {(o["kind"], o["metadata"]["name"]) for o in objects}
         cms = {o["metadata"]["name"]: o for o in mf.by_kind(objects, "ConfigMap")}
-        cron = mf.by_kind(objects, "CronJob")[0]
-        pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-        assert ("ServiceAccount", pod["serviceAccountName"]) in names
-        for v in pod["volumes"]:
-            if "configMap" in v:
-                assert v["configMap"]["name"] in cms, (overlay, v)
-        env = {}
-        for c in pod["containers"]:
-            for e in c.get("env", []):
-                ref = e.get("valueFrom", {}).get("configMapKeyRef")
-                if ref:
-                    assert ref["name"] in cms, (overlay, ref)
-                    assert ref["key"] in cms[ref["name"]]["data"], (overlay, ref)
-                    env[e["name"]] = cms[ref["name"]]["data"][ref["key"]]
-        # The CronJob's template is this overlay's PipelineRun template, byte
-        # for byte, and carries the labels the overlap check selects on.
-        tname = [v["configMap"]["name"] for v in pod["volumes"] if v["name"] == "templates"][0]
-        with open(os.path.join(mf.ROOT, mf.TEMPLATES[overlay])) as f:
-            assert cms[tname]["data"][env["TEMPLATE"]] == f.read(), overlay
-        template = mf.template(ctx.tmp, overlay)
-        for pair in env["SELECTOR"].split(","):
-            key, value = pair.split("=")
-            assert template["metadata"]["labels"].get(key) == value, (overlay, pair)
+        # The CronJob, and the hook Job (another Application, same namespace)
+        # that can only name what the overlay creates by a fixed name.
+        for pod in (pod_spec(mf.by_kind(objects, "CronJob")[0]), pod_spec(hook(ctx, overlay)[0])):
+            assert ("ServiceAccount", pod["serviceAccountName"]) in names
+            for v in pod["volumes"]:
+                if "configMap" in v:
+                    assert v["configMap"]["name"] in cms, (overlay, v)
+            env = {}
+            for c in pod["containers"]:
+                for e in c.get("env", []):
+                    ref = e.get("valueFrom", {}).get("configMapKeyRef")
+                    if ref:
+                        assert ref["name"] in cms, (overlay, ref)
+                        assert ref["key"] in cms[ref["name"]]["data"], (overlay, ref)
+                        env[e["name"]] = cms[ref["name"]]["data"][ref["key"]]
+            # The template `llmsweep trigger` reads is this overlay's
+            # PipelineRun template, byte for byte, and carries the deployment
+            # label that --if-idle selects on.
+            tname = [v["configMap"]["name"] for v in pod["volumes"] if v["name"] == "templates"][0]
+            with open(os.path.join(mf.ROOT, mf.TEMPLATES[overlay])) as f:
+                assert cms[tname]["data"][env["TEMPLATE"]] == f.read(), overlay
+            template = mf.template(ctx.tmp, overlay)
+            assert template["metadata"]["labels"]["llmsweep/deployment"] == env["DEPLOYMENT"]
         # The ServiceAccount the runs use, the Pipeline they name, the
         # ConfigMap the spec workspace would bind.
         assert ("ServiceAccount", template["spec"]["taskRunTemplate"]["serviceAccountName"]) in names
@@ -373,6 +398,30 @@ def test_argocd_applications_match_the_overlays(ctx):
                     "argocd.argoproj.io/sync-options"]
 
 
+def test_gitops_trigger_hook_is_a_post_sync_job_wired_as_documented(ctx):
+    for overlay in mf.OVERLAYS:
+        job = hook(ctx, overlay)[0]
+        notes = job["metadata"]["annotations"]
+        assert notes["argocd.argoproj.io/hook"] == "PostSync", notes
+        assert notes["argocd.argoproj.io/hook-delete-policy"] == "BeforeHookCreation", notes
+        assert "generateName" not in job["metadata"], "a fixed name, replaced before each sync"
+        args = pod_spec(job)["containers"][0]["args"]
+        assert args[:1] == ["trigger"] and "--if-idle" in args, args
+        assert args[args.index("--trigger") + 1] == "argocd", args
+        assert pod_spec(job)["restartPolicy"] == "Never"
+    # The CronJob runs the same command as a cron trigger.
+    cron = mf.by_kind(rendered(ctx, "full")[0], "CronJob")[0]
+    args = pod_spec(cron)["containers"][0]["args"]
+    assert args[args.index("--trigger") + 1] == "cron" and "--if-idle" in args, args
+    # The documented example adds a hooks folder of this repository as a
+    # second source of the model's Application.
+    rc, out, docs = mf.check(ctx.tmp, "kustomize/argocd/example-model-serving-application.yaml")
+    assert rc == 0, out
+    paths = [s["path"] for s in docs[0]["spec"]["sources"]]
+    assert "kustomize/hooks/full" in paths, paths
+    assert os.path.isdir(os.path.join(mf.ROOT, "kustomize", "hooks", "full"))
+
+
 def project_name(objects):
     return mf.by_kind(objects, "AppProject")[0]["metadata"]["name"]
 
@@ -386,133 +435,16 @@ def test_registry_access_binds_the_registry_role_to_both_service_accounts(ctx):
     for overlay in mf.OVERLAYS:
         objects, _ = rendered(ctx, overlay)
         # The runs' ServiceAccount has no Role of its own: the steps never call
-        # the Kubernetes API. Only the scheduler's is bound, to list/create.
+        # the Kubernetes API. Only `llmsweep trigger`'s is bound, to what it
+        # needs (test_trigger.py runs trigger against exactly these rules).
         bindings = mf.by_kind(objects, "RoleBinding")
-        assert [b["metadata"]["name"] for b in bindings] == ["llmsweep-scheduler"]
-        role = mf.named(objects, "Role", "llmsweep-scheduler")
-        assert role["rules"] == [{"apiGroups": ["tekton.dev"], "resources": ["pipelineruns"],
-                                  "verbs": ["list", "create"]}], role["rules"]
-
-
-# --- the schedule's start-pipelinerun.py, against a fake API server ----------
-
-SCRIPT = os.path.join(mf.ROOT, "kustomize", "components", "schedule", "start-pipelinerun.py")
-
-
-class FakeApi:
-    """Answers the two calls start-pipelinerun.py makes, and records them."""
-
-    def __init__(self, items, labels, status=200):
-        import http.server
-        import threading
-        self.items, self.labels, self.status, self.calls = items, labels, status, []
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def answer(self, code, body):
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                fake.calls.append(("GET", self.path, dict(self.headers), b""))
-                if fake.status != 200:
-                    return self.answer(fake.status, {"kind": "Status", "message": "forbidden: "
-                                                     "User cannot list pipelineruns"})
-                self.answer(200, {"kind": "PipelineRunList", "items": fake.items})
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                fake.calls.append(("POST", self.path, dict(self.headers), body))
-                self.answer(201, {"kind": "PipelineRun", "metadata": {
-                    "name": "llmsweep-x-abcde", "labels": fake.labels}})
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def run_script(ctx, api, selector="llmsweep/deployment=mistral-24b-quantized"):
-    sa = ctx.path("sa")
-    os.makedirs(sa, exist_ok=True)
-    for name, value in (("token", "sekrit-token\n"), ("namespace", "llmsweep-quantized\n")):
-        with open(os.path.join(sa, name), "w") as f:
-            f.write(value)
-    return ctx.run([sys.executable, SCRIPT, "--template",
-                    os.path.join(mf.ROOT, mf.TEMPLATES["quantized"]), "--selector", selector,
-                    "--api-url", api.url], env={"LLMSWEEP_SERVICEACCOUNT_DIR": sa})
-
-
-def test_schedule_starts_a_run_when_none_is_running(ctx):
-    labels = {"llmsweep/deployment": "mistral-24b-quantized", "app.kubernetes.io/name": "llmsweep"}
-    done = {"metadata": {"name": "old"}, "status": {"completionTime": "2026-01-01T00:00:00Z"}}
-    api = FakeApi([done], labels)
-    try:
-        r = run_script(ctx, api)
-    finally:
-        api.close()
-    assert r.returncode == 0, r.stderr
-    assert "created PipelineRun llmsweep-x-abcde in namespace llmsweep-quantized" in r.stdout
-    (m1, p1, h1, _), (m2, p2, h2, b2), (m3, p3, h3, b3) = api.calls
-    base = "/apis/tekton.dev/v1/namespaces/llmsweep-quantized/pipelineruns"
-    assert (m1, p1) == ("GET", base + "?labelSelector=llmsweep%2Fdeployment%3Dmistral-24b-quantized")
-    assert (m2, p2) == ("POST", base + "?dryRun=All") and (m3, p3) == ("POST", base)
-    with open(os.path.join(mf.ROOT, mf.TEMPLATES["quantized"]), "rb") as f:
-        assert b2 == b3 == f.read(), "the template is sent as it is"
-    for h in (h1, h2, h3):
-        assert h["Authorization"] == "Bearer sekrit-token"
-    assert h2["Content-Type"] == "application/yaml"
-    assert "sekrit" not in r.stdout + r.stderr
-
-
-def test_schedule_refuses_to_overlap_a_running_deployment(ctx):
-    running = {"metadata": {"name": "llmsweep-mistral-24b-quantized-q7x2p"},
-               "status": {"conditions": [{"type": "Succeeded", "status": "Unknown"}]}}
-    pending = {"metadata": {"name": "queued"}}
-    api = FakeApi([running, pending], {})
-    try:
-        r = run_script(ctx, api)
-    finally:
-        api.close()
-    assert r.returncode == 0, r.stderr
-    assert [c[0] for c in api.calls] == ["GET"], "nothing may be created"
-    assert "not starting: llmsweep-mistral-24b-quantized-q7x2p, queued" in r.stdout, r.stdout
-
-
-def test_schedule_refuses_a_template_without_the_selector_labels(ctx):
-    api = FakeApi([], {"llmsweep/deployment": "something-else"})
-    try:
-        r = run_script(ctx, api)
-    finally:
-        api.close()
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    assert "lacks the label(s) llmsweep/deployment=mistral-24b-quantized" in r.stderr
-    assert [c[0] for c in api.calls] == ["GET", "POST"], "only the dry run was sent"
-
-
-def test_schedule_reports_api_errors_and_bad_selectors(ctx):
-    api = FakeApi([], {}, status=403)
-    try:
-        r = run_script(ctx, api)
-        assert r.returncode == 1 and "HTTP 403: forbidden: User cannot list pipelineruns" \
-            in r.stderr, r.stderr
-        r = run_script(ctx, api, selector="llmsweep/deployment")
-        assert r.returncode == 2 and "is not KEY=VALUE" in r.stderr, r.stderr
-    finally:
-        api.close()
-    api.url = "http://127.0.0.1:1"
-    r = run_script(ctx, api)
-    assert r.returncode == 1 and "cannot reach the API server" in r.stderr, r.stderr
+        assert [b["metadata"]["name"] for b in bindings] == ["llmsweep-trigger"]
+        role = mf.named(objects, "Role", "llmsweep-trigger")
+        assert role["rules"] == [
+            {"apiGroups": ["tekton.dev"], "resources": ["pipelineruns"],
+             "verbs": ["create", "get", "list"]},
+            {"apiGroups": ["tekton.dev"], "resources": ["pipelines"], "verbs": ["get"]}], \
+            role["rules"]
 
 
 def test_samples_validate_and_name_what_exists(ctx):

@@ -44,7 +44,7 @@ def keep_unit_outputs(ctx):
     """Runs the unit tests that write the hand-built run's outputs into a folder we keep."""
     folder = ctx.path("unit-outputs")
     os.makedirs(folder)
-    unit = os.path.join(ROOT, "zig-out", "bin", "llmsweep-unit")
+    unit = ctx.unit
     testlib.require_file(unit, "the unit test runner (tools/zig build unit)")
     r = subprocess.run([unit, "outputs_write_hand_run", "outputs_interrupted_run_is_marked"],
                        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -63,7 +63,7 @@ def hand_run_results(ctx):
     from it (c=1, 5, 10, 25; latencies and throughput scaled), re-rendered by `report`."""
     folder = ctx.path("unit-outputs")
     os.makedirs(folder)
-    unit = os.path.join(ROOT, "zig-out", "bin", "llmsweep-unit")
+    unit = ctx.unit
     r = subprocess.run([unit, "outputs_write_hand_run", "outputs_interrupted_run_is_marked"],
                        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        env=dict(os.environ, LLMSWEEP_KEEP_OUTPUTS=folder))

@@ -30,7 +30,7 @@ def test_guidellm_statistics_match(ctx):
     assert kept == live, (f"{FIXTURE} is not what GuideLLM computes now; regenerate it with "
                           "tests/integration/guidellm_oracle.py")
 
-    unit = os.path.join(ROOT, "zig-out", "bin", "llmsweep-unit")
+    unit = ctx.unit
     r = subprocess.run([unit, "stats_oracle_guidellm"], cwd=ROOT, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True,
                        env=dict(os.environ, LLMSWEEP_STATS_ORACLE=fresh))

@@ -16,7 +16,16 @@ together, what the real v0.2.22 server here does not do but others do:
                  html_login=True answers 401 with an HTML login page instead
                  (an OAuth proxy).
   tls=(cert,key) serve https.
-  before_forward(method, path) a hook, e.g. to restart the server mid-publish.
+  before_forward(method, path) a hook, e.g. to restart the server mid-publish;
+                 it may also sleep (a slow registry) or return a Reply, which is
+                 sent instead of forwarding (a fault).
+  after_forward(method, path, status, ctype, data) a hook that sees the
+                 upstream's answer; it may return a Reply sent in its place
+                 (e.g. the PATCH applied but its answer lost).
+
+A Reply(status, body, ctype, cut=N) with cut set declares the whole body's
+Content-Length but sends only its first N bytes, then closes the connection
+(an answer cut off in transit).
 
 An upstream that cannot be reached gives 502 with an HTML page, as a router
 does. Every request is recorded in `requests` (method, path, Authorization).
@@ -43,6 +52,13 @@ LOGIN_401 = (b"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">
              b"</body></html>")
 
 
+class Reply:
+    """A canned answer a hook returns instead of the upstream's."""
+
+    def __init__(self, status, body=b"", ctype="application/json", cut=None):
+        self.status, self.body, self.ctype, self.cut = status, body, ctype, cut
+
+
 def like_match(pattern, name):
     """SQL LIKE as MySQL does it with a _ci collation (no escape character)."""
     regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
@@ -51,7 +67,7 @@ def like_match(pattern, name):
 
 class RegistryProxy:
     def __init__(self, upstream, like=False, token=None, forbidden=(), html_login=False,
-                 tls=None, before_forward=None):
+                 tls=None, before_forward=None, after_forward=None):
         self.upstream = urllib.parse.urlsplit(upstream)
         self.like = like
         self.token = token
@@ -60,6 +76,7 @@ class RegistryProxy:
         self.html_login = html_login
         self.tls = tls
         self.before_forward = before_forward
+        self.after_forward = after_forward
         self.requests = []
         self.lock = threading.Lock()
         self.server = None
@@ -76,7 +93,10 @@ class RegistryProxy:
                 pass
 
             def do_GET(self):
-                proxy.handle(self)
+                try:
+                    proxy.handle(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up first (a timeout under test)
 
             do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
 
@@ -99,7 +119,7 @@ class RegistryProxy:
             self.server.server_close()
             self.server = None
 
-    def send(self, h, status, body, ctype="application/json"):
+    def send(self, h, status, body, ctype="application/json", cut=None):
         if isinstance(body, (dict, list)):
             body = json.dumps(body).encode()
         elif isinstance(body, str):
@@ -107,8 +127,16 @@ class RegistryProxy:
         h.send_response(status)
         h.send_header("Content-Type", ctype)
         h.send_header("Content-Length", str(len(body)))
+        if cut is not None:
+            h.send_header("Connection", "close")
         h.end_headers()
-        h.wfile.write(body)
+        h.wfile.write(body if cut is None else body[:cut])
+        if cut is not None:
+            h.wfile.flush()
+            h.close_connection = True
+
+    def send_reply(self, h, reply):
+        self.send(h, reply.status, reply.body, reply.ctype, reply.cut)
 
     def upstream_call(self, method, path, body=None, headers=None):
         conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=30)
@@ -129,7 +157,9 @@ class RegistryProxy:
         if self.token is not None and not self.authorized(h, auth):
             return
         if self.before_forward:
-            self.before_forward(h.command, h.path)
+            reply = self.before_forward(h.command, h.path)
+            if isinstance(reply, Reply):
+                return self.send_reply(h, reply)
         url = urllib.parse.urlsplit(h.path)
         if self.like and h.command == "GET" and url.path in (API + "/registered_model",
                                                              API + "/model_version"):
@@ -140,6 +170,10 @@ class RegistryProxy:
             status, ctype, data = self.upstream_call(h.command, h.path, body, headers)
         except OSError:
             return self.send(h, 502, ROUTER_502, "text/html; charset=utf-8")
+        if self.after_forward:
+            reply = self.after_forward(h.command, h.path, status, ctype, data)
+            if isinstance(reply, Reply):
+                return self.send_reply(h, reply)
         self.send(h, status, data, ctype or "application/octet-stream")
 
     def authorized(self, h, auth):

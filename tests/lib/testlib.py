@@ -14,17 +14,29 @@ import tempfile
 import time
 
 
+def not_under_sanitizers(reason):
+    """Marks a test that checks a build artifact or a tool rather than what
+    the program does, so tests/run.py's sanitizer pass does not repeat it.
+    A module says the same with a NOT_UNDER_SANITIZERS = "reason" line."""
+    def mark(fn):
+        fn.not_under_sanitizers = reason
+        return fn
+    return mark
+
+
 class Skipped(Exception):
     """Raised by Context.skip(): the test reports 'skip' with the reason."""
 
 
 class Context:
-    def __init__(self, root, name, keep=False):
+    def __init__(self, root, name, keep=False, binary=None, unit=None):
         self.root = root
         self.name = name
         self.keep = keep
         self.tmp = tempfile.mkdtemp(prefix="llmsweep-it-")
-        self.bin = os.path.join(root, "zig-out", "bin", "llmsweep")
+        # tests/run.py's sanitizer pass gives the ASan builds here.
+        self.bin = binary or os.path.join(root, "zig-out", "bin", "llmsweep")
+        self.unit = unit or os.path.join(root, "zig-out", "bin", "llmsweep-unit")
         self.cache = os.environ.get("LLMSWEEP_CACHE") or os.path.join(
             os.path.expanduser("~/.cache"), "llmsweep")
         self._procs = []
@@ -119,12 +131,17 @@ class Context:
             out.extend("    | " + line + "\n" for line in tail(p.log_path).splitlines())
         return "".join(out)
 
-    def close(self):
+    def stop_all(self):
+        """Stops every background process the test started (they write
+        their exit-time reports, e.g. LeakSanitizer's, as they go)."""
         for p in self._procs:
             if p.poll() is None:
                 self.stop(p, timeout=5)
             elif not p.log_file.closed:
                 p.log_file.close()
+
+    def close(self):
+        self.stop_all()
         if not self.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
 

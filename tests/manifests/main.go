@@ -32,6 +32,9 @@
 // tekton.dev/v1beta1 StepAction. Any other tekton.dev kind or version is an
 // error (the project uses v1 only). Other objects are listed and skipped.
 //
+// With -kubeapi CONFIG.json it serves instead a stand-in of the Kubernetes
+// API for `llmsweep trigger`'s tests (kubeapi.go).
+//
 // Exit status: 0 all objects valid; 1 at least one problem; 2 bad usage or an
 // unreadable file.
 package main
@@ -363,6 +366,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("q", false, "print only errors and the summary")
 	noCross := fs.Bool("no-crossref", false, "skip the Pipeline -> Task cross-reference check")
 	showFlags := fs.Bool("show-flags", false, "print the feature flags in effect and exit")
+	kubeAPI := fs.String("kubeapi", "", "serve the Kubernetes API stand-in for `llmsweep trigger`'s tests, configured by this JSON file (see kubeapi.go), instead of checking files")
 	jsonOut := fs.String("json", "", "also write every input document (all kinds, Lists expanded) as one JSON array to this file, for checks in other languages")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: tektoncheck [flags] [FILE...]   (no FILE or \"-\": standard input)\n")
@@ -373,6 +377,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if *kubeAPI != "" {
+		return serveKubeAPI(*kubeAPI, stdout, stderr)
 	}
 	ctx, ff, err := newContext(*apiFields, features)
 	if err != nil {

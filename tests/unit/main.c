@@ -11,6 +11,12 @@
 
 #include "harness.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/lsan_interface.h>
+#endif
+#endif
+
 extern const struct test_case __start_llmsweep_tests[];
 extern const struct test_case __stop_llmsweep_tests[];
 
@@ -60,6 +66,18 @@ static void show_log(const char *path)
     fclose(f);
 }
 
+/* _exit skips the exit-time leak check of LeakSanitizer (the ASan build,
+ * tools/sanitize), so each test's child runs it itself; a leak ends the
+ * child with a report and a failing exit code. */
+static void check_leaks(void)
+{
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    __lsan_do_leak_check();
+#endif
+#endif
+}
+
 static bool run_one(const struct test_case *tc)
 {
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -80,6 +98,7 @@ static bool run_one(const struct test_case *tc)
         int failures = 0;
         tc->fn(&failures);
         fflush(NULL);
+        check_leaks();
         _exit(failures ? 1 : 0);
     }
     int status = 0;

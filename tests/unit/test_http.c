@@ -22,6 +22,13 @@ TEST(http_classifies_tls_verification_failures)
     CHECK_CONTAINS(f.message, "vllm.example:8443");
     CHECK_CONTAINS(f.message, "--ca-file");
 
+    /* A command that takes the CA elsewhere names its own way. */
+    struct http_config cfg = {.ca_file_hint = "set ca_file in the spec to"};
+    http_explain(NULL, CURLE_PEER_FAILED_VERIFICATION, "not correctly signed by the trusted CA",
+                 "https://a/", &cfg, &f);
+    CHECK_CONTAINS(f.message, "trusted CA: set ca_file in the spec to the CA that issued it");
+    CHECK(!strstr(f.message, "--ca-file"));
+
     f = explain(CURLE_PEER_FAILED_VERIFICATION,
                 "mbedTLS: The certificate Common Name (CN) does not match with the expected CN\n",
                 "https://a/");
@@ -70,4 +77,17 @@ TEST(http_ca_bundle_rejects_bad_ca_file)
     CHECK(http_ca_bundle_load(missing, 1, &err) == NULL);
     CHECK_CONTAINS(err.data, "cannot read CA file /nonexistent/ca.pem");
     buf_free(&err);
+}
+
+TEST(http_redacts_secret_header_values_from_server_text)
+{
+    const char *headers[] = {"Authorization: Bearer tok-0123456789", "X-Tenant: team-blue",
+                             "X-Api-Key:   key-abcdefghij", "Broken header"};
+    struct buf b = {0};
+    buf_puts(&b, "{\"error\": \"bad Bearer tok-0123456789 (key-abcdefghij, tenant team-blue); "
+                 "bare tok-0123456789\"}");
+    http_redact_header_values(&b, headers, 4);
+    CHECK_EQ_STR(b.data, "{\"error\": \"bad <redacted> (<redacted>, tenant team-blue); "
+                         "bare <redacted>\"}");
+    buf_free(&b);
 }

@@ -15,6 +15,7 @@
 #include "outputs.h"
 #include "run_fixture.h"
 #include "stats.h"
+#include "unicode.h"
 
 /* Where LLMSWEEP_KEEP_OUTPUTS names a folder, outputs_write_hand_run leaves
  * its files there: test_report.py hands them to GuideLLM and Chromium. */
@@ -335,6 +336,38 @@ TEST(outputs_records_chunk_ms_as_printf)
     free(run.levels);
     free(rec.chunk_ns);
     free(delta);
+}
+
+/* A message past the 300 bytes kept is cut where a character ends, and a
+ * record whose chunk timestamps were dropped (a stream failed for its
+ * length) keeps its count with an empty chunk_ms. */
+TEST(outputs_records_cut_messages_at_characters)
+{
+    struct buf message = {0};
+    buf_puts(&message, "x");
+    for (int i = 0; i < 200; i++)
+        buf_puts(&message, "\xc3\xa9"); /* 'e' with an acute accent: 2 bytes */
+    struct request_record rec = {.n_chunks = 70000,
+                                 .outcome = OUTCOME_ERROR,
+                                 .error = REQERR_MALFORMED,
+                                 .error_message = message.data};
+    struct run run = {.n_levels = 1};
+    run.levels = calloc(1, sizeof *run.levels);
+    run.levels[0] = (struct level_run){.records = &rec, .n_records = 1};
+    struct buf text = {0};
+    records_jsonl_render(&run, &text);
+    CHECK(text.len > 0 && utf8_valid_prefix(text.data, text.len) == text.len);
+    cJSON *o = cJSON_Parse(text.data);
+    CHECK(o != NULL);
+    const char *kept = cJSON_GetStringValue(at(o, "message"));
+    CHECK(kept != NULL);
+    CHECK_EQ_INT(kept ? (int)strlen(kept) : 0, 299); /* "x" and 149 whole characters */
+    CHECK_NEAR(num_at(o, "chunks"), 70000, 0);
+    CHECK(cJSON_GetArraySize(at(o, "chunk_ms")) == 0);
+    cJSON_Delete(o);
+    buf_free(&text);
+    buf_free(&message);
+    free(run.levels);
 }
 
 TEST(outputs_csv_one_row_per_level)

@@ -124,3 +124,34 @@ TEST(buf_printf_text_longer_than_the_room_left)
     buf_free(&b);
     buf_free(&c);
 }
+
+TEST(buf_redact_replaces_every_occurrence_and_never_grows)
+{
+    struct buf b = {0};
+    buf_puts(&b, "key=sk-0123456789abcdef; again sk-0123456789abcdef.");
+    size_t before = b.len;
+    buf_redact(&b, "sk-0123456789abcdef");
+    CHECK_EQ_STR(b.data, "key=<redacted>; again <redacted>.");
+    CHECK(b.len <= before);
+    buf_clear(&b);
+    buf_puts(&b, "short abcde and abcde");
+    buf_redact(&b, "abcde"); /* shorter than the marker: "***" keeps the text from growing */
+    CHECK_EQ_STR(b.data, "short *** and ***");
+    buf_redact(&b, "abc"); /* too short to be a secret */
+    CHECK_EQ_STR(b.data, "short *** and ***");
+    buf_redact(&b, NULL);
+    buf_redact(&b, "");
+    CHECK_EQ_STR(b.data, "short *** and ***");
+    buf_free(&b);
+}
+
+TEST(header_is_secret_by_name)
+{
+    CHECK(header_is_secret("Authorization"));
+    CHECK(header_is_secret("X-API-Key"));
+    CHECK(header_is_secret("x-auth-token"));
+    CHECK(header_is_secret("Cookie"));
+    CHECK(header_is_secret("X-Password"));
+    CHECK(!header_is_secret("X-Tenant"));
+    CHECK(!header_is_secret("Content-Type"));
+}

@@ -1,0 +1,296 @@
+#include "kube.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "registry.h" /* registry_token_subject: the JWT `sub` claim */
+
+char *kube_in_cluster_server(struct buf *err)
+{
+    const char *host = getenv("KUBERNETES_SERVICE_HOST");
+    const char *port = getenv("KUBERNETES_SERVICE_PORT");
+    if (!host || !*host) {
+        buf_puts(err, "not in a pod (KUBERNETES_SERVICE_HOST is not set): pass --server "
+                      "https://API-SERVER:6443 with --token-file and --ca-file");
+        return NULL;
+    }
+    if (!port || !*port)
+        port = "443";
+    for (const char *p = port; *p; p++) {
+        if (!isdigit((unsigned char)*p)) {
+            buf_printf(err, "KUBERNETES_SERVICE_PORT '%s' is not a port number", port);
+            return NULL;
+        }
+    }
+    bool v6 = strchr(host, ':') != NULL;
+    return xasprintf("https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
+static bool host_is_loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost", 9) == 0 ||
+           strncmp(host, "[::1]", 5) == 0;
+}
+
+bool kube_open(struct kube_client *c, const struct kube_options *o, struct buf *err)
+{
+    *c = (struct kube_client){0};
+    if (o->server) {
+        if (strncmp(o->server, "https://", 8) != 0 && strncmp(o->server, "http://", 7) != 0) {
+            buf_printf(err, "--server '%s' is not an https:// URL", o->server);
+            return false;
+        }
+        if (strpbrk(o->server, "?#@")) {
+            buf_printf(err,
+                       "--server '%s' must be the API server's root URL (no query, "
+                       "fragment or credentials)",
+                       o->server);
+            return false;
+        }
+        size_t len = strlen(o->server);
+        while (len > 8 && o->server[len - 1] == '/')
+            len--;
+        c->server = xstrndup(o->server, len);
+    } else {
+        c->server = kube_in_cluster_server(err);
+        if (!c->server)
+            return false;
+    }
+    const char *authority = strstr(c->server, "://") + 3;
+    c->host = xstrndup(authority, strcspn(authority, "/"));
+    if (!*c->host) {
+        buf_printf(err, "--server '%s' has no host name", c->server);
+        goto fail;
+    }
+    if (strncmp(c->server, "http://", 7) == 0 && !host_is_loopback(c->host)) {
+        buf_printf(err,
+                   "--server %s: refusing to send the token over plain http to a host that "
+                   "is not this machine; use https://",
+                   c->server);
+        goto fail;
+    }
+    c->token_is_serviceaccount = o->token_file == NULL;
+    c->token_file =
+        o->token_file ? xstrdup(o->token_file) : xasprintf("%s/token", http_serviceaccount_dir());
+    if (access(c->token_file, R_OK) != 0) {
+        if (c->token_is_serviceaccount)
+            buf_printf(err,
+                       "cannot read the ServiceAccount token %s: %s (outside a pod, pass "
+                       "--token-file)",
+                       c->token_file, strerror(errno));
+        else
+            buf_printf(err, "cannot read --token-file %s: %s", c->token_file, strerror(errno));
+        goto fail;
+    }
+    if (o->namespace_) {
+        c->namespace_ = xstrdup(o->namespace_);
+    } else {
+        char *path = xasprintf("%s/namespace", http_serviceaccount_dir());
+        struct buf ns = {0};
+        if (!read_trimmed_file(path, &ns) || ns.len == 0) {
+            buf_printf(err, "no --namespace given and the pod's namespace file %s cannot be read",
+                       path);
+            free(path);
+            buf_free(&ns);
+            goto fail;
+        }
+        free(path);
+        c->namespace_ = buf_steal(&ns);
+    }
+    c->ca = http_ca_bundle_load(o->ca_files, o->n_ca_files, err);
+    if (!c->ca)
+        goto fail;
+    c->http = (struct http_config){
+        .ca_files = o->ca_files,
+        .n_ca_files = o->n_ca_files,
+        .connect_timeout_s = KUBE_CONNECT_TIMEOUT_S,
+        .total_timeout_s = KUBE_REQUEST_TIMEOUT_S,
+        .follow_redirects = false, /* a redirect would carry the token elsewhere */
+        .ca = c->ca,
+    };
+    return true;
+fail:
+    kube_close(c);
+    return false;
+}
+
+void kube_close(struct kube_client *c)
+{
+    free(c->server);
+    free(c->host);
+    free(c->token_file);
+    free(c->namespace_);
+    http_ca_bundle_free(c->ca);
+    *c = (struct kube_client){0};
+}
+
+void kube_reply_free(struct kube_reply *reply)
+{
+    cJSON_Delete(reply->json);
+    reply->json = NULL;
+}
+
+/* Appends text to out as one line: white space runs become one space,
+ * control characters are dropped, at most `max` bytes. */
+static void one_line(const char *text, size_t len, size_t max, struct buf *out)
+{
+    bool space = false;
+    size_t start = out->len;
+    for (size_t i = 0; i < len && out->len - start < max; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+            space = out->len > start;
+        } else if (ch >= 0x20 && ch != 0x7f) {
+            if (space)
+                buf_putc(out, ' ');
+            space = false;
+            buf_putc(out, (char)ch);
+        }
+    }
+    if (out->len - start >= max)
+        buf_puts(out, "...");
+}
+
+void kube_status_text(long status, const char *body, size_t len, char *out, size_t n)
+{
+    struct buf text = {0};
+    const char *phrase = http_reason_phrase(status);
+    buf_printf(&text, "HTTP %ld%s%s: ", status, phrase ? " " : "", phrase ? phrase : "");
+    size_t before = text.len;
+    /* A Kubernetes Status carries the message; anything else (a proxy's
+     * page, a load balancer's text) is shown by its first line. */
+    cJSON *json = cJSON_ParseWithLength(body, len);
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(json, "message");
+    if (cJSON_IsString(message) && message->valuestring[0])
+        one_line(message->valuestring, strlen(message->valuestring), 1000, &text);
+    else {
+        size_t line = 0;
+        while (line < len && body[line] != '\n' && body[line] != '\r')
+            line++;
+        one_line(body, line, 300, &text);
+    }
+    if (text.len == before)
+        buf_puts(&text, "(empty body)");
+    cJSON_Delete(json);
+    snprintf(out, n, "%s", text.data);
+    buf_free(&text);
+}
+
+static bool read_token(const struct kube_client *c, struct buf *token, struct buf *err)
+{
+    buf_clear(token);
+    if (!read_trimmed_file(c->token_file, token)) {
+        buf_printf(err, "cannot read the token from %s: %s", c->token_file, strerror(errno));
+        return false;
+    }
+    if (token->len == 0) {
+        buf_printf(err, "the token file %s is empty", c->token_file);
+        return false;
+    }
+    for (size_t i = 0; i < token->len; i++) {
+        unsigned char ch = (unsigned char)token->data[i];
+        if (ch <= 0x20 || ch >= 0x7f) {
+            buf_printf(err, "the token in %s has white space or a control character inside it",
+                       c->token_file);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void auth_advice(const struct kube_client *c, long status, const char *verb,
+                        const char *resource, const char *token, const char *server_text, char *out,
+                        size_t n)
+{
+    char *subject = registry_token_subject(token);
+    const char *who = subject ? subject : "the token's ServiceAccount";
+    if (status == 401) {
+        snprintf(out, n,
+                 "the API server at %s rejected the token from %s (401 Unauthorized: expired, "
+                 "revoked or issued for another cluster); the server said: %s",
+                 c->host, c->token_file, server_text);
+    } else {
+        /* "system:serviceaccount:NS:NAME" -> the RoleBinding subject. */
+        const char *sa = "SERVICEACCOUNT";
+        char sa_buf[256];
+        if (subject && strncmp(subject, "system:serviceaccount:", 22) == 0) {
+            const char *colon = strrchr(subject, ':');
+            snprintf(sa_buf, sizeof sa_buf, "%s", colon + 1);
+            sa = sa_buf;
+        }
+        snprintf(out, n,
+                 "%s may not `%s` %s.tekton.dev in namespace %s (403 Forbidden): bind the Role "
+                 "%s (verbs create, get, list on pipelineruns and get on pipelines, "
+                 "kustomize/base/trigger-rbac.yaml) to it, e.g. `oc create rolebinding %s "
+                 "--role=%s --serviceaccount=%s:%s -n %s`; the server said: %s",
+                 who, verb, resource, c->namespace_, KUBE_TRIGGER_ROLE, KUBE_TRIGGER_ROLE,
+                 KUBE_TRIGGER_ROLE, c->namespace_, sa, c->namespace_, server_text);
+    }
+    free(subject);
+}
+
+bool kube_call(struct kube_client *c, const char *method, const char *path, const char *body,
+               const char *verb, const char *resource, struct kube_reply *reply)
+{
+    *reply = (struct kube_reply){0};
+    struct buf token = {0}, err = {0}, auth = {0};
+    if (!read_token(c, &token, &err)) {
+        snprintf(reply->message, sizeof reply->message, "%s", err.data);
+        buf_free(&token);
+        buf_free(&err);
+        return false;
+    }
+    char *url = xasprintf("%s%s", c->server, path);
+    buf_printf(&auth, "Authorization: Bearer %s", token.data);
+    const char *headers[] = {"Accept: application/json", auth.data,
+                             "Content-Type: application/json"};
+    struct http_request req = {
+        .method = method,
+        .url = url,
+        .headers = headers,
+        .n_headers = body ? 3 : 2,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+    };
+    struct http_response resp;
+    struct http_failure fail;
+    bool transferred = http_perform(&c->http, &req, &resp, &fail);
+    memset(auth.data, 0, auth.cap); /* the header held the token */
+    bool ok = false;
+    if (!transferred) {
+        snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path, fail.message);
+    } else {
+        reply->status = resp.status;
+        if (resp.status >= 200 && resp.status < 300)
+            reply->json =
+                cJSON_ParseWithLength(resp.body.data ? resp.body.data : "", resp.body.len);
+        ok = reply->json != NULL;
+        if (!ok) {
+            buf_redact(&resp.body, token.data); /* some servers echo credentials back */
+            char text[1200];
+            kube_status_text(resp.status, resp.body.data ? resp.body.data : "", resp.body.len, text,
+                             sizeof text);
+            if (resp.status >= 200 && resp.status < 300)
+                snprintf(reply->message, sizeof reply->message,
+                         "%s %s: the answer is not JSON (%s): is %s the Kubernetes API server?",
+                         method, path, text, c->server);
+            else if (resp.status == 401 || resp.status == 403)
+                auth_advice(c, resp.status, verb, resource, token.data, text, reply->message,
+                            sizeof reply->message);
+            else
+                snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path, text);
+        }
+    }
+    http_response_free(&resp);
+    memset(token.data, 0, token.cap);
+    buf_free(&token);
+    buf_free(&auth);
+    buf_free(&err);
+    free(url);
+    return ok;
+}
