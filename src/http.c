@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include <cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
@@ -25,6 +27,25 @@ struct http_ca_bundle {
     int certificates;
     struct buf sources; /* ", "-separated, for messages */
 };
+
+bool http_bearer_token_check(const struct buf *token, const char *what, struct buf *err)
+{
+    if (token->len == 0) {
+        buf_printf(err, "%s is empty", what);
+        return false;
+    }
+    for (size_t i = 0; i < token->len; i++) {
+        unsigned char ch = (unsigned char)token->data[i];
+        if (ch <= 0x20 || ch >= 0x7f) {
+            buf_printf(err,
+                       "%s contains white space or a control character inside it (one token, "
+                       "one line expected)",
+                       what);
+            return false;
+        }
+    }
+    return true;
+}
 
 void http_redact_header_values(struct buf *b, const char *const *headers, size_t n_headers)
 {
@@ -477,4 +498,96 @@ void http_response_free(struct http_response *resp)
     buf_free(&resp->body);
     buf_free(&resp->content_type);
     buf_free(&resp->headers);
+}
+
+/* Copies text into out as one line: white space runs become one space,
+ * control characters are dropped, long text is cut with "...". */
+static void one_line(const char *text, size_t len, char *out, size_t n)
+{
+    size_t o = 0;
+    bool space = false;
+    for (size_t i = 0; i < len && o + 4 < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+            space = o > 0;
+            continue;
+        }
+        if (ch < 0x20 || ch == 0x7f)
+            continue;
+        if (space)
+            out[o++] = ' ';
+        space = false;
+        out[o++] = (char)ch;
+    }
+    if (o + 4 >= n && len > 0) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+static const char *find_nocase(const char *hay, size_t len, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (size_t i = 0; i + nl <= len; i++) {
+        if (strncasecmp(hay + i, needle, nl) == 0)
+            return hay + i;
+    }
+    return NULL;
+}
+
+void http_error_text(long status, const char *content_type, const char *body, size_t len,
+                     const char *api, char *out, size_t n)
+{
+    char detail[600] = "";
+    const char *ct = content_type ? content_type : "";
+    /* Skip leading white space to sniff the body's kind. */
+    size_t skip = 0;
+    while (skip < len && isspace((unsigned char)body[skip]))
+        skip++;
+    const char *b = body + skip;
+    size_t blen = len - skip;
+
+    cJSON *json = blen && (*b == '{' || strstr(ct, "json")) ? cJSON_ParseWithLength(b, blen) : NULL;
+    if (json) {
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "message");
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "code");
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive(json, "error");
+        if (cJSON_IsString(msg) && msg->valuestring[0])
+            one_line(msg->valuestring, strlen(msg->valuestring), detail, sizeof detail);
+        else if (cJSON_IsString(error) && error->valuestring[0])
+            one_line(error->valuestring, strlen(error->valuestring), detail, sizeof detail);
+        else if (cJSON_IsString(code))
+            one_line(code->valuestring, strlen(code->valuestring), detail, sizeof detail);
+        else
+            one_line(b, blen, detail, sizeof detail);
+        cJSON_Delete(json);
+    } else if (strstr(ct, "html") || find_nocase(b, blen < 512 ? blen : 512, "<html") ||
+               find_nocase(b, blen < 512 ? blen : 512, "<!doctype html")) {
+        /* A router's or an authentication proxy's page, not the API. */
+        const char *t = find_nocase(b, blen, "<title>");
+        const char *e = t ? find_nocase(t, blen - (size_t)(t - b), "</title>") : NULL;
+        char title[200] = "";
+        if (t && e)
+            one_line(t + 7, (size_t)(e - (t + 7)), title, sizeof title);
+        if (title[0])
+            snprintf(detail, sizeof detail,
+                     "an HTML page titled \"%s\" (from a router or an authentication proxy, not "
+                     "%s)",
+                     title, api);
+        else
+            snprintf(detail, sizeof detail,
+                     "an HTML page (from a router or an authentication proxy, not %s)", api);
+    } else if (blen) {
+        /* The first line; the body need not be NUL-terminated. */
+        size_t line = 0;
+        while (line < blen && b[line] != '\r' && b[line] != '\n')
+            line++;
+        one_line(b, line, detail, sizeof detail);
+    }
+    const char *phrase = http_reason_phrase(status);
+    int written = snprintf(out, n, "HTTP %ld%s%s: %s", status, phrase ? " " : "",
+                           phrase ? phrase : "", detail[0] ? detail : "(empty body)");
+    if (written >= (int)n && n > 4)
+        memcpy(out + n - 4, "...", 4);
 }

@@ -32,6 +32,20 @@ const char *http_serviceaccount_dir(void);
 /* "Not Found" for 404 and so on; NULL for a status it does not name. */
 const char *http_reason_phrase(long status);
 
+/* A server's error answer as one line for a message: "HTTP 503 Service
+ * Unavailable: " and the body's "message" (or "error", "code") when it is
+ * JSON, the title of an HTML page (a router's or an authentication proxy's,
+ * not `api`, e.g. "the registry API"), else its first line; control
+ * characters dropped, cut with "..." to fit n. `body` need not be
+ * NUL-terminated. */
+void http_error_text(long status, const char *content_type, const char *body, size_t len,
+                     const char *api, char *out, size_t n);
+
+/* A bearer token read from a file or the environment (trimmed) must be one
+ * non-empty run of printable ASCII: otherwise a message naming `what`
+ * ("the registry token from FILE") and false. */
+bool http_bearer_token_check(const struct buf *token, const char *what, struct buf *err);
+
 /* Redacts from b (a server's answer) the values of the secret headers
  * (header_is_secret) among "Name: value" lines, and the token of
  * "Bearer TOKEN" on its own. */

@@ -97,102 +97,6 @@ bool registry_failure_is_retryable(enum http_error_class cls)
 
 /* ---- error bodies --------------------------------------------------------- */
 
-static const char *reason_phrase(long status)
-{
-    const char *phrase = http_reason_phrase(status);
-    return phrase ? phrase : "";
-}
-
-/* Copies text into out as one line: white space runs become one space,
- * control characters are dropped, long text is cut with "...". */
-static void one_line(const char *text, size_t len, char *out, size_t n)
-{
-    size_t o = 0;
-    bool space = false;
-    for (size_t i = 0; i < len && o + 4 < n; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
-            space = o > 0;
-            continue;
-        }
-        if (ch < 0x20 || ch == 0x7f)
-            continue;
-        if (space)
-            out[o++] = ' ';
-        space = false;
-        out[o++] = (char)ch;
-    }
-    if (o + 4 >= n && len > 0) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
-
-static const char *find_nocase(const char *hay, size_t len, const char *needle)
-{
-    size_t nl = strlen(needle);
-    for (size_t i = 0; i + nl <= len; i++) {
-        if (strncasecmp(hay + i, needle, nl) == 0)
-            return hay + i;
-    }
-    return NULL;
-}
-
-void registry_error_text(long status, const char *content_type, const char *body, size_t len,
-                         char *out, size_t n)
-{
-    char detail[600] = "";
-    const char *ct = content_type ? content_type : "";
-    /* Skip leading white space to sniff the body's kind. */
-    size_t skip = 0;
-    while (skip < len && isspace((unsigned char)body[skip]))
-        skip++;
-    const char *b = body + skip;
-    size_t blen = len - skip;
-
-    cJSON *json = blen && (*b == '{' || strstr(ct, "json")) ? cJSON_ParseWithLength(b, blen) : NULL;
-    if (json) {
-        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "message");
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "code");
-        const cJSON *error = cJSON_GetObjectItemCaseSensitive(json, "error");
-        if (cJSON_IsString(msg) && msg->valuestring[0])
-            one_line(msg->valuestring, strlen(msg->valuestring), detail, sizeof detail);
-        else if (cJSON_IsString(error) && error->valuestring[0])
-            one_line(error->valuestring, strlen(error->valuestring), detail, sizeof detail);
-        else if (cJSON_IsString(code))
-            one_line(code->valuestring, strlen(code->valuestring), detail, sizeof detail);
-        else
-            one_line(b, blen, detail, sizeof detail);
-        cJSON_Delete(json);
-    } else if (strstr(ct, "html") || find_nocase(b, blen < 512 ? blen : 512, "<html") ||
-               find_nocase(b, blen < 512 ? blen : 512, "<!doctype html")) {
-        /* A router's or an authentication proxy's page, not the API. */
-        const char *t = find_nocase(b, blen, "<title>");
-        const char *e = t ? find_nocase(t, blen - (size_t)(t - b), "</title>") : NULL;
-        char title[200] = "";
-        if (t && e)
-            one_line(t + 7, (size_t)(e - (t + 7)), title, sizeof title);
-        if (title[0])
-            snprintf(detail, sizeof detail,
-                     "an HTML page titled \"%s\" (from a router or an authentication proxy, not "
-                     "the registry API)",
-                     title);
-        else
-            snprintf(detail, sizeof detail,
-                     "an HTML page (from a router or an authentication proxy, not the registry "
-                     "API)");
-    } else if (blen) {
-        size_t line = strcspn(b, "\r\n");
-        one_line(b, line < blen ? line : blen, detail, sizeof detail);
-    }
-    const char *phrase = reason_phrase(status);
-    int written = snprintf(out, n, "HTTP %ld%s%s: %s", status, phrase[0] ? " " : "", phrase,
-                           detail[0] ? detail : "(empty body)");
-    if (written >= (int)n && n > 4)
-        memcpy(out + n - 4, "...", 4);
-}
-
 /* ---- tokens --------------------------------------------------------------- */
 
 /* Reads the token now (it may have rotated since the last request). */
@@ -221,30 +125,10 @@ static bool read_token(const struct registry_client *c, struct buf *token, struc
         break;
     }
     /* Files end in a newline; nothing else may be white space or control. */
-    while (token->len && isspace((unsigned char)token->data[token->len - 1]))
-        token->data[--token->len] = '\0';
-    size_t start = 0;
-    while (start < token->len && isspace((unsigned char)token->data[start]))
-        start++;
-    if (start) {
-        memmove(token->data, token->data + start, token->len - start + 1);
-        token->len -= start;
-    }
-    if (token->len == 0) {
-        buf_printf(err, "the registry token from %s is empty", c->token_origin);
-        return false;
-    }
-    for (size_t i = 0; i < token->len; i++) {
-        unsigned char ch = (unsigned char)token->data[i];
-        if (ch <= 0x20 || ch >= 0x7f) {
-            buf_printf(err,
-                       "the registry token from %s contains white space or a control character "
-                       "inside it (one token, one line expected)",
-                       c->token_origin);
-            return false;
-        }
-    }
-    return true;
+    buf_trim(token, 0);
+    char what[600];
+    snprintf(what, sizeof what, "the registry token from %s", c->token_origin);
+    return http_bearer_token_check(token, what, err);
 }
 
 static int base64url_value(char ch)
@@ -572,9 +456,9 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
                 /* Error text only: a good answer's data is kept as it came. */
                 buf_redact(&resp.body, token.data);
                 char text[600];
-                registry_error_text(resp.status, resp.content_type.data,
-                                    resp.body.data ? resp.body.data : "", resp.body.len, text,
-                                    sizeof text);
+                http_error_text(resp.status, resp.content_type.data,
+                                resp.body.data ? resp.body.data : "", resp.body.len,
+                                "the registry API", text, sizeof text);
                 size_t at = parse_end && parse_end >= resp.body.data
                                 ? (size_t)(parse_end - resp.body.data)
                                 : resp.body.len;

@@ -200,20 +200,27 @@ bool read_file(const char *path, struct buf *out)
     return true;
 }
 
+void buf_trim(struct buf *b, size_t from)
+{
+    if (!b->data)
+        return;
+    size_t start = from;
+    while (start < b->len && isspace((unsigned char)b->data[start]))
+        start++;
+    size_t end = b->len;
+    while (end > start && isspace((unsigned char)b->data[end - 1]))
+        end--;
+    memmove(b->data + from, b->data + start, end - start);
+    b->len = from + (end - start);
+    b->data[b->len] = '\0';
+}
+
 bool read_trimmed_file(const char *path, struct buf *out)
 {
     size_t base = out->len;
     if (!read_file(path, out))
         return false;
-    size_t start = base;
-    while (start < out->len && isspace((unsigned char)out->data[start]))
-        start++;
-    size_t end = out->len;
-    while (end > start && isspace((unsigned char)out->data[end - 1]))
-        end--;
-    memmove(out->data + base, out->data + start, end - start);
-    out->len = base + (end - start);
-    out->data[out->len] = '\0';
+    buf_trim(out, base);
     return true;
 }
 

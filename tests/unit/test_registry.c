@@ -73,7 +73,7 @@ TEST(registry_retries_only_what_a_retry_can_fix)
 
 static void error_text(long status, const char *ctype, const char *body, char *out, size_t n)
 {
-    registry_error_text(status, ctype, body, strlen(body), out, n);
+    http_error_text(status, ctype, body, strlen(body), "the registry API", out, n);
 }
 
 TEST(registry_error_text_reads_json_text_and_html)

@@ -228,18 +228,19 @@ TEST(kube_in_cluster_server_from_the_environment)
     buf_free(&err);
 }
 
-TEST(kube_status_text_shows_the_status_message)
+TEST(http_error_text_shows_a_kubernetes_status_message)
 {
     const char *body =
         "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"pipelines.tekton.dev "
         "\\\"x\\\" not found\",\"reason\":\"NotFound\",\"code\":404}";
     char out[300];
-    kube_status_text(404, body, strlen(body), out, sizeof out);
+    http_error_text(404, "application/json", body, strlen(body), "the Kubernetes API", out,
+                    sizeof out);
     CHECK_EQ_STR(out, "HTTP 404 Not Found: pipelines.tekton.dev \"x\" not found");
     /* Not a Status: the first line, without control characters. */
     const char *page = "upstream connect error\x01 or disconnect\nsecond line";
-    kube_status_text(503, page, strlen(page), out, sizeof out);
+    http_error_text(503, NULL, page, strlen(page), "the Kubernetes API", out, sizeof out);
     CHECK_EQ_STR(out, "HTTP 503 Service Unavailable: upstream connect error or disconnect");
-    kube_status_text(502, "", 0, out, sizeof out);
+    http_error_text(502, NULL, "", 0, "the Kubernetes API", out, sizeof out);
     CHECK_EQ_STR(out, "HTTP 502 Bad Gateway: (empty body)");
 }
