@@ -76,7 +76,21 @@ class Audit:
         return scanned
 
 
-class EchoServer:
+class LocalServer:
+    """A threaded HTTP server on a free loopback port: .url, .stop()."""
+
+    def serve(self, handler):
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class EchoServer(LocalServer):
     """Answers every request with `status` and an error body that repeats the
     request's Authorization header and every header whose value looks like a
     credential: the worst case of a server echoing a credential back."""
@@ -120,14 +134,7 @@ class EchoServer:
 
             do_GET = do_POST = do_PATCH = do_PUT = answer
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.serve(Handler)
 
 
 def write_spec(ctx, endpoint, extra=""):
@@ -209,7 +216,7 @@ def test_run_results_of_failing_requests_hold_no_echoed_key(ctx):
     audit.check()
 
 
-class ModelsProxy:
+class ModelsProxy(LocalServer):
     """/v1/models answers with the audit model; everything else goes to `upstream`."""
 
     def __init__(self, upstream):
@@ -249,14 +256,7 @@ class ModelsProxy:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.serve(Handler)
 
 
 def test_publish_never_prints_or_stores_the_token(ctx):
