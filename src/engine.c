@@ -200,8 +200,16 @@ static int on_connection_ready(void *userdata, char *remote_ip, char *local_ip, 
     return CURL_PREREQFUNC_OK;
 }
 
+/* Servers repeat credentials in their error text: none reaches a record. */
+static void redact_credentials(const struct request *r, char *message)
+{
+    const struct engine_config *cfg = &r->worker->engine->cfg;
+    http_redact_header_values_text(message, cfg->headers, cfg->n_headers);
+}
+
 static void fail_stream(struct request *r, enum request_error error, char *message)
 {
+    redact_credentials(r, message);
     r->stream_error = error;
     free(r->stream_error_message);
     r->stream_error_message = message;
@@ -212,7 +220,11 @@ static bool on_event(void *ctx, const char *data, size_t len)
     struct request *r = ctx;
     struct openai_event ev;
     if (!openai_parse_event(data, len, &ev)) {
-        fail_stream(r, REQERR_MALFORMED, xasprintf("invalid JSON in an event: %.80s", data));
+        /* Redacted before it is cut to 80 bytes, so no piece of a secret stays. */
+        char head[1024];
+        snprintf(head, sizeof head, "%.*s", (int)(len < sizeof head ? len : sizeof head - 1), data);
+        redact_credentials(r, head);
+        fail_stream(r, REQERR_MALFORMED, xasprintf("invalid JSON in an event: %.80s", head));
         return false;
     }
     if (ev.error) {

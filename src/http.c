@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <cJSON.h>
 #include <ctype.h>
 #include <errno.h>
@@ -27,6 +28,19 @@ struct http_ca_bundle {
     int certificates;
     struct buf sources; /* ", "-separated, for messages */
 };
+
+bool http_host_is_loopback(const char *authority)
+{
+    size_t len = authority[0] == '[' ? strcspn(authority, "]") + 1 : strcspn(authority, ":");
+    char host[256];
+    if (len >= sizeof host)
+        return false;
+    memcpy(host, authority, len);
+    host[len] = '\0';
+    struct in_addr v4;
+    return strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+           (inet_pton(AF_INET, host, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
+}
 
 bool http_bearer_token_check(const struct buf *token, const char *what, struct buf *err)
 {
@@ -62,6 +76,15 @@ void http_redact_header_values(struct buf *b, const char *const *headers, size_t
         if (strncasecmp(value, "Bearer ", 7) == 0)
             buf_redact(b, value + 7);
     }
+}
+
+void http_redact_header_values_text(char *text, const char *const *headers, size_t n_headers)
+{
+    if (!text)
+        return;
+    size_t len = strlen(text);
+    struct buf view = {.data = text, .len = len, .cap = len + 1}; /* never grows */
+    http_redact_header_values(&view, headers, n_headers);
 }
 
 const char *http_reason_phrase(long status)

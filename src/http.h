@@ -41,6 +41,12 @@ const char *http_reason_phrase(long status);
 void http_error_text(long status, const char *content_type, const char *body, size_t len,
                      const char *api, char *out, size_t n);
 
+/* Whether HOST[:PORT] (an URL's authority, IPv6 in brackets) names this
+ * machine: "localhost", 127.0.0.0/8 written as an address, or [::1]. A name
+ * that only starts like one ("127.evil.example", "localhost.example") does
+ * not: tokens may go over plain http only to what this says yes to. */
+bool http_host_is_loopback(const char *authority);
+
 /* A bearer token read from a file or the environment (trimmed) must be one
  * non-empty run of printable ASCII: otherwise a message naming `what`
  * ("the registry token from FILE") and false. */
@@ -50,6 +56,9 @@ bool http_bearer_token_check(const struct buf *token, const char *what, struct b
  * (header_is_secret) among "Name: value" lines, and the token of
  * "Bearer TOKEN" on its own. */
 void http_redact_header_values(struct buf *b, const char *const *headers, size_t n_headers);
+/* The same in a NUL-terminated string, in place (text taken from a stream
+ * event). */
+void http_redact_header_values_text(char *text, const char *const *headers, size_t n_headers);
 
 struct http_ca_bundle; /* opaque: the parsed trust chain */
 

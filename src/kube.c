@@ -31,12 +31,6 @@ char *kube_in_cluster_server(struct buf *err)
     return xasprintf("https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
 }
 
-static bool host_is_loopback(const char *host)
-{
-    return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost", 9) == 0 ||
-           strncmp(host, "[::1]", 5) == 0;
-}
-
 bool kube_open(struct kube_client *c, const struct kube_options *o, struct buf *err)
 {
     *c = (struct kube_client){0};
@@ -67,7 +61,7 @@ bool kube_open(struct kube_client *c, const struct kube_options *o, struct buf *
         buf_printf(err, "--server '%s' has no host name", c->server);
         goto fail;
     }
-    if (strncmp(c->server, "http://", 7) == 0 && !host_is_loopback(c->host)) {
+    if (strncmp(c->server, "http://", 7) == 0 && !http_host_is_loopback(c->host)) {
         buf_printf(err,
                    "--server %s: refusing to send the token over plain http to a host that "
                    "is not this machine; use https://",

@@ -264,12 +264,6 @@ static void auth_advice(const struct registry_client *c, const char *method, con
 
 /* ---- client --------------------------------------------------------------- */
 
-static bool host_is_loopback(const char *host)
-{
-    return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost", 9) == 0 ||
-           strncmp(host, "[::1]", 5) == 0;
-}
-
 bool registry_open(struct registry_client *c, const struct registry_options *o, struct buf *err)
 {
     *c = (struct registry_client){0};
@@ -279,7 +273,7 @@ bool registry_open(struct registry_client *c, const struct registry_options *o, 
     const char *authority = strstr(c->api_base, "://") + 3;
     c->host = xstrndup(authority, strcspn(authority, "/"));
     c->plain_http = strncmp(c->api_base, "http://", 7) == 0;
-    c->loopback = host_is_loopback(c->host);
+    c->loopback = http_host_is_loopback(c->host);
     c->retry = o->retry;
     c->dry_run = o->dry_run;
     c->verbose = o->verbose;

@@ -85,11 +85,9 @@ void buf_append(struct buf *b, const void *data, size_t len)
     b->data[b->len] = '\0';
 }
 
-void buf_redact(struct buf *b, const char *secret)
+static void redact_exact(struct buf *b, const char *secret)
 {
-    size_t n = secret ? strlen(secret) : 0;
-    if (n < 4 || !b->len)
-        return;
+    size_t n = strlen(secret);
     const char *marker = n >= 10 ? "<redacted>" : "***";
     size_t m = strlen(marker);
     size_t out = 0;
@@ -104,6 +102,24 @@ void buf_redact(struct buf *b, const char *secret)
     }
     b->len = out;
     b->data[out] = '\0';
+}
+
+void buf_redact(struct buf *b, const char *secret)
+{
+    if (!secret || strlen(secret) < 4 || !b->len)
+        return;
+    redact_exact(b, secret);
+    /* JSON may carry "/" as "\/" (PHP's json_encode does): that form too. */
+    if (strchr(secret, '/')) {
+        struct buf escaped = {0};
+        for (const char *p = secret; *p; p++) {
+            if (*p == '/')
+                buf_putc(&escaped, '\\');
+            buf_putc(&escaped, *p);
+        }
+        redact_exact(b, escaped.data);
+        buf_free(&escaped);
+    }
 }
 
 bool header_is_secret(const char *name)

@@ -40,8 +40,9 @@ void buf_free(struct buf *b);
 char *buf_steal(struct buf *b);
 /* Removes the white space at both ends of the bytes from offset `from` on. */
 void buf_trim(struct buf *b, size_t from);
-/* Replaces every occurrence of secret in b with "<redacted>" ("***" for a
- * secret shorter than that marker, so the text never grows). Servers echo
+/* Replaces every occurrence of secret in b, as is or with "/" escaped as
+ * JSON allows ("\/"), with "<redacted>" ("***" for a secret shorter than
+ * that marker, so the text never grows). Servers echo
  * credentials back in error messages; this runs before such text is kept,
  * cut to length or shown. Secrets shorter than 4 bytes are left alone:
  * they would redact ordinary words and protect nothing. */
