@@ -511,6 +511,9 @@ bool http_perform(const struct http_config *cfg, const struct http_request *req,
     } else {
         http_explain(easy, rc, errbuf, req->url, cfg, fail);
     }
+    /* libcurl's copy of an Authorization line would linger in freed memory. */
+    for (struct curl_slist *h = headers; h; h = h->next)
+        memset(h->data, 0, strlen(h->data));
     curl_slist_free_all(headers);
     curl_easy_cleanup(easy);
     return ok;
@@ -527,9 +530,9 @@ void http_response_free(struct http_response *resp)
  * control characters are dropped, long text is cut with "...". */
 static void one_line(const char *text, size_t len, char *out, size_t n)
 {
-    size_t o = 0;
+    size_t o = 0, i;
     bool space = false;
-    for (size_t i = 0; i < len && o + 4 < n; i++) {
+    for (i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)text[i];
         if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
             space = o > 0;
@@ -537,12 +540,15 @@ static void one_line(const char *text, size_t len, char *out, size_t n)
         }
         if (ch < 0x20 || ch == 0x7f)
             continue;
+        /* room for this character, its space, "..." and the NUL */
+        if (o + (space ? 1 : 0) + 1 + 4 > n)
+            break;
         if (space)
             out[o++] = ' ';
         space = false;
         out[o++] = (char)ch;
     }
-    if (o + 4 >= n && len > 0) {
+    if (i < len && o + 4 <= n) {
         memcpy(out + o, "...", 3);
         o += 3;
     }

@@ -106,6 +106,17 @@ TEST(registry_error_text_reads_json_text_and_html)
     error_text(500, "text/plain", big, t, 100);
     CHECK(strlen(t) < 100);
     CHECK_CONTAINS(t, "...");
+    /* A space just before the end of the 600-byte detail: the space, its
+     * character, "..." and the NUL must all fit (the ASan build sees an
+     * overrun of the stack buffer; an earlier version wrote one byte past). */
+    char spaced[1200];
+    for (size_t at = 580; at < 600; at++) {
+        memset(spaced, 'a', sizeof spaced - 1);
+        spaced[sizeof spaced - 1] = '\0';
+        spaced[at] = ' ';
+        http_error_text(500, "text/plain", spaced, strlen(spaced), "the registry API", t, sizeof t);
+        CHECK_CONTAINS(t, "...");
+    }
     error_text(500, "text/plain", "a\x01\x1b[31mb", t, sizeof t);
     CHECK_EQ_STR(t, "HTTP 500 Internal Server Error: a[31mb");
 }
