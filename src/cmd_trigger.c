@@ -11,7 +11,6 @@
 #include "commands.h"
 #include "kube.h"
 #include "pipelinerun.h"
-#include "registry.h"
 #include "util.h"
 
 #define TRIGGER_MAX_DURATION_S (366.0 * 24 * 3600)
@@ -61,11 +60,11 @@ static char *tekton_path(const char *ns, const char *resource, const char *name)
 {
     struct buf b = {0};
     buf_puts(&b, "/apis/tekton.dev/v1/namespaces/");
-    registry_url_encode(ns, &b);
+    http_url_encode(ns, &b);
     buf_printf(&b, "/%s", resource);
     if (name) {
         buf_putc(&b, '/');
-        registry_url_encode(name, &b);
+        http_url_encode(name, &b);
     }
     return buf_steal(&b);
 }
@@ -79,7 +78,7 @@ static bool find_unfinished(struct kube_client *kc, const char *deployment, char
     struct buf selector = {0}, path = {0};
     buf_printf(&selector, "%s=%s", PIPELINERUN_LABEL_DEPLOYMENT, deployment);
     buf_printf(&path, "%s?labelSelector=", base);
-    registry_url_encode(selector.data, &path);
+    http_url_encode(selector.data, &path);
     struct kube_reply r;
     bool ok = kube_call(kc, "GET", path.data, NULL, "list", "pipelineruns", &r);
     if (!ok) {

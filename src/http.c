@@ -29,6 +29,66 @@ struct http_ca_bundle {
     struct buf sources; /* ", "-separated, for messages */
 };
 
+void http_url_encode(const char *text, struct buf *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            buf_putc(out, (char)*p);
+        } else {
+            char enc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            buf_append(out, enc, 3);
+        }
+    }
+}
+
+static int base64url_value(char ch)
+{
+    if (ch >= 'A' && ch <= 'Z')
+        return ch - 'A';
+    if (ch >= 'a' && ch <= 'z')
+        return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9')
+        return ch - '0' + 52;
+    if (ch == '-' || ch == '+')
+        return 62;
+    if (ch == '_' || ch == '/')
+        return 63;
+    return -1;
+}
+
+char *http_token_subject(const char *token)
+{
+    const char *dot1 = strchr(token, '.');
+    const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+    if (!dot2)
+        return NULL;
+    struct buf json = {0};
+    unsigned acc = 0;
+    int bits = 0;
+    for (const char *p = dot1 + 1; p < dot2 && *p != '='; p++) {
+        int v = base64url_value(*p);
+        if (v < 0) {
+            buf_free(&json);
+            return NULL;
+        }
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            buf_putc(&json, (char)((acc >> bits) & 0xff));
+        }
+    }
+    char *subject = NULL;
+    cJSON *claims = json.len ? cJSON_ParseWithLength(json.data, json.len) : NULL;
+    const cJSON *sub = cJSON_GetObjectItemCaseSensitive(claims, "sub");
+    if (cJSON_IsString(sub) && sub->valuestring[0])
+        subject = xstrdup(sub->valuestring);
+    cJSON_Delete(claims);
+    buf_free(&json);
+    return subject;
+}
+
 bool http_host_is_loopback(const char *authority)
 {
     size_t len = authority[0] == '[' ? strcspn(authority, "]") + 1 : strcspn(authority, ":");

@@ -41,6 +41,14 @@ const char *http_reason_phrase(long status);
 void http_error_text(long status, const char *content_type, const char *body, size_t len,
                      const char *api, char *out, size_t n);
 
+/* RFC 3986 percent-encoding of everything but unreserved characters. */
+void http_url_encode(const char *text, struct buf *out);
+
+/* The `sub` claim of a bearer token that is a JWT (a Kubernetes
+ * ServiceAccount token: "system:serviceaccount:NS:NAME"), or NULL. Read to
+ * name who was refused; the signature is not checked. */
+char *http_token_subject(const char *token);
+
 /* Whether HOST[:PORT] (an URL's authority, IPv6 in brackets) names this
  * machine: "localhost", 127.0.0.0/8 written as an address, or [::1]. A name
  * that only starts like one ("127.evil.example", "localhost.example") does

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "registry.h" /* registry_token_subject: the JWT `sub` claim */
 
 char *kube_in_cluster_server(struct buf *err)
 {
@@ -145,7 +144,7 @@ static void auth_advice(const struct kube_client *c, long status, const char *ve
                         const char *resource, const char *token, const char *server_text, char *out,
                         size_t n)
 {
-    char *subject = registry_token_subject(token);
+    char *subject = http_token_subject(token);
     const char *who = subject ? subject : "the token's ServiceAccount";
     if (status == 401) {
         snprintf(out, n,

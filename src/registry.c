@@ -46,19 +46,6 @@ char *registry_api_base(const char *url, struct buf *err)
     return xasprintf("%.*s%s", (int)len, url, REGISTRY_API_PATH);
 }
 
-void registry_url_encode(const char *text, struct buf *out)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            buf_putc(out, (char)*p);
-        } else {
-            char enc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            buf_append(out, enc, 3);
-        }
-    }
-}
-
 /* ---- retries -------------------------------------------------------------- */
 
 double registry_backoff_delay(const struct registry_retry_policy *p, int attempt,
@@ -131,53 +118,6 @@ static bool read_token(const struct registry_client *c, struct buf *token, struc
     return http_bearer_token_check(token, what, err);
 }
 
-static int base64url_value(char ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '-' || ch == '+')
-        return 62;
-    if (ch == '_' || ch == '/')
-        return 63;
-    return -1;
-}
-
-char *registry_token_subject(const char *token)
-{
-    const char *dot1 = strchr(token, '.');
-    const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
-    if (!dot2)
-        return NULL;
-    struct buf json = {0};
-    unsigned acc = 0;
-    int bits = 0;
-    for (const char *p = dot1 + 1; p < dot2 && *p != '='; p++) {
-        int v = base64url_value(*p);
-        if (v < 0) {
-            buf_free(&json);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf_putc(&json, (char)((acc >> bits) & 0xff));
-        }
-    }
-    char *subject = NULL;
-    cJSON *claims = json.len ? cJSON_ParseWithLength(json.data, json.len) : NULL;
-    const cJSON *sub = cJSON_GetObjectItemCaseSensitive(claims, "sub");
-    if (cJSON_IsString(sub) && sub->valuestring[0])
-        subject = xstrdup(sub->valuestring);
-    cJSON_Delete(claims);
-    buf_free(&json);
-    return subject;
-}
-
 static const char *token_source_text(const struct registry_client *c, char *out, size_t n)
 {
     switch (c->token_source) {
@@ -222,7 +162,7 @@ static void auth_advice(const struct registry_client *c, const char *method, con
 {
     char source[600];
     token_source_text(c, source, sizeof source);
-    char *subject = token && *token ? registry_token_subject(token) : NULL;
+    char *subject = token && *token ? http_token_subject(token) : NULL;
     char reg_name[128], reg_ns[128];
     registry_identity(c->host, reg_name, sizeof reg_name, reg_ns, sizeof reg_ns);
     const char *sa = "system:serviceaccount:NAMESPACE:SERVICEACCOUNT";
@@ -601,7 +541,7 @@ static enum registry_lookup scan_list(struct registry_client *c, const char *lis
         buf_printf(&path, "%s?pageSize=%d&orderBy=ID&sortOrder=ASC", list_path, REGISTRY_PAGE_SIZE);
         if (token[0]) {
             buf_puts(&path, "&nextPageToken=");
-            registry_url_encode(token, &path);
+            http_url_encode(token, &path);
         }
         struct registry_reply reply;
         bool ok = registry_call(c, "GET", path.data, NULL, &reply);
@@ -703,7 +643,7 @@ enum registry_lookup registry_find_model(struct registry_client *c, const char *
 {
     struct buf query = {0};
     buf_puts(&query, "/registered_model?name=");
-    registry_url_encode(name, &query);
+    http_url_encode(name, &query);
     char *where = xasprintf("in the registry at %s", c->host);
     enum registry_lookup r = find_by_name(c, query.data, "/registered_models", NULL, name,
                                           "registered model", where, out, err);
@@ -723,11 +663,11 @@ enum registry_lookup registry_find_version(struct registry_client *c, const cJSO
     }
     struct buf query = {0}, list = {0};
     buf_puts(&query, "/model_version?name=");
-    registry_url_encode(name, &query);
+    http_url_encode(name, &query);
     buf_puts(&query, "&parentResourceId=");
-    registry_url_encode(id, &query);
+    http_url_encode(id, &query);
     buf_puts(&list, "/registered_models/");
-    registry_url_encode(id, &list);
+    http_url_encode(id, &list);
     buf_puts(&list, "/versions");
     char *where =
         xasprintf("under registered model '%s' (id %s)", model_name ? model_name : "?", id);

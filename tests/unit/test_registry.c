@@ -124,7 +124,7 @@ TEST(registry_error_text_reads_json_text_and_html)
 TEST(registry_url_encoding_keeps_wildcards_literal)
 {
     struct buf b = {0};
-    registry_url_encode("llm_a%b c/d&e=f+g\xc3\xa9~.-", &b);
+    http_url_encode("llm_a%b c/d&e=f+g\xc3\xa9~.-", &b);
     CHECK_EQ_STR(b.data, "llm_a%25b%20c%2Fd%26e%3Df%2Bg%C3%A9~.-");
     buf_free(&b);
 }
@@ -151,16 +151,16 @@ TEST(registry_close_names_ranks_similar_names)
     CHECK_EQ_INT(k, 0);
 }
 
-TEST(registry_token_subject_reads_the_jwt_sub_claim)
+TEST(http_token_subject_reads_the_jwt_sub_claim)
 {
     /* header.payload.signature; payload {"sub":"system:serviceaccount:bench:llmsweep"} */
     const char *jwt = "eyJhbGciOiJSUzI1NiJ9."
                       "eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YmVuY2g6bGxtc3dlZXAifQ."
                       "c2lnbmF0dXJl";
-    char *sub = registry_token_subject(jwt);
+    char *sub = http_token_subject(jwt);
     CHECK_EQ_STR(sub, "system:serviceaccount:bench:llmsweep");
     free(sub);
-    CHECK(registry_token_subject("opaque-token") == NULL);
-    CHECK(registry_token_subject("a.!!!.c") == NULL);
-    CHECK(registry_token_subject("a.e30.c") == NULL); /* {} has no sub */
+    CHECK(http_token_subject("opaque-token") == NULL);
+    CHECK(http_token_subject("a.!!!.c") == NULL);
+    CHECK(http_token_subject("a.e30.c") == NULL); /* {} has no sub */
 }
