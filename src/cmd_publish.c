@@ -274,7 +274,7 @@ static int publish_once(const struct publish_job *job, struct publish_attempts *
     cJSON_Delete(body);
     struct buf path = {0};
     buf_puts(&path, "/model_versions/");
-    registry_url_encode(id, &path);
+    http_url_encode(id, &path);
     struct registry_reply reply;
     struct registry_retry_policy policy = c->retry;
     c->retry.retries = 0; /* patch_failed retries, reading the version first */

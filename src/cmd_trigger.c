@@ -11,9 +11,9 @@
 #include "commands.h"
 #include "kube.h"
 #include "pipelinerun.h"
-#include "registry.h"
 #include "util.h"
 
+#define TRIGGER_MAX_DURATION_S (366.0 * 24 * 3600)
 #define TRIGGER_MAX_PARAMS 64
 #define TRIGGER_MAX_CA_FILES 16
 #define TRIGGER_DEFAULT_INTERVAL_S 10.0
@@ -60,11 +60,11 @@ static char *tekton_path(const char *ns, const char *resource, const char *name)
 {
     struct buf b = {0};
     buf_puts(&b, "/apis/tekton.dev/v1/namespaces/");
-    registry_url_encode(ns, &b);
+    http_url_encode(ns, &b);
     buf_printf(&b, "/%s", resource);
     if (name) {
         buf_putc(&b, '/');
-        registry_url_encode(name, &b);
+        http_url_encode(name, &b);
     }
     return buf_steal(&b);
 }
@@ -78,7 +78,7 @@ static bool find_unfinished(struct kube_client *kc, const char *deployment, char
     struct buf selector = {0}, path = {0};
     buf_printf(&selector, "%s=%s", PIPELINERUN_LABEL_DEPLOYMENT, deployment);
     buf_printf(&path, "%s?labelSelector=", base);
-    registry_url_encode(selector.data, &path);
+    http_url_encode(selector.data, &path);
     struct kube_reply r;
     bool ok = kube_call(kc, "GET", path.data, NULL, "list", "pipelineruns", &r);
     if (!ok) {
@@ -173,14 +173,15 @@ static int follow(struct kube_client *kc, const char *name, double interval, dou
             }
         }
         kube_reply_free(&r);
-        if (deadline && now_ns() >= deadline) {
+        int64_t left = deadline ? deadline - now_ns() : INT64_MAX;
+        if (left <= 0) {
             cli_error("gave up waiting for PipelineRun %s after %gs (--wait-timeout); it goes on "
                       "running",
                       name, timeout);
             rc = EXIT_TIMEOUT;
             break;
         }
-        sleep_seconds(interval);
+        sleep_seconds((double)left / NS_PER_SEC < interval ? (double)left / NS_PER_SEC : interval);
     }
     fflush(stdout);
     buf_free(&seen);
@@ -252,6 +253,13 @@ static int run_trigger(const struct cli_args *args)
         return EXIT_USAGE;
     if (interval <= 0)
         return cli_usage_error(cmd, "--interval must be more than 0");
+    /* A year bounds every duration: more is a typo, and would overflow. */
+    if (interval > TRIGGER_MAX_DURATION_S || wait_timeout > TRIGGER_MAX_DURATION_S ||
+        timeout > TRIGGER_MAX_DURATION_S)
+        return cli_usage_error(cmd, "--interval, --wait-timeout and --timeout must be at most "
+                                    "366 days");
+    if (timeout > 0 && timeout < 1)
+        return cli_usage_error(cmd, "--timeout must be at least 1s");
     const char *trigger = cli_get(args, "trigger");
     if (trigger) {
         bool known = false;
@@ -317,6 +325,15 @@ static int run_trigger(const struct cli_args *args)
         cli_error("%s", err.data);
         buf_free(&err);
         cJSON_Delete(run);
+        return EXIT_USAGE;
+    }
+    if (!pipelinerun_valid_name(kc.namespace_, 63)) {
+        cli_error("namespace '%s' is not a Kubernetes namespace name (at most 63 lowercase "
+                  "letters, digits and '-', starting and ending with a letter or digit)",
+                  kc.namespace_);
+        kube_close(&kc);
+        cJSON_Delete(run);
+        buf_free(&err);
         return EXIT_USAGE;
     }
     cJSON *metadata = cJSON_GetObjectItemCaseSensitive(run, "metadata");

@@ -49,8 +49,13 @@ struct request {
     struct buf text;       /* generated text, for counting without usage */
     struct buf error_body; /* an HTTP error response's body */
     char *body;
+    /* The timestamps of the stream in flight; grown as chunks arrive (a
+     * stream holds memory for what it received, not for what it may), kept
+     * for the slot's next request, copied to the record when it ends. */
+    int64_t *chunks;
     uint32_t cap_chunks;
     uint32_t max_chunks; /* content events allowed before the stream fails */
+    bool chunks_dropped; /* past max_chunks: the record keeps no timestamps */
     int64_t arrival_ns;  /* when the bytes being parsed arrived */
     bool got_done;
     bool got_usage;
@@ -97,6 +102,7 @@ struct worker {
 
     struct request_record *records;
     size_t n_records, cap_records;
+    struct timestamp_arena *timestamps; /* the records' chunk_ns, until gather() takes them */
 
     /* Read by the controller while the level runs. */
     _Atomic uint64_t ok, errored, in_flight, chunks;
@@ -194,8 +200,16 @@ static int on_connection_ready(void *userdata, char *remote_ip, char *local_ip, 
     return CURL_PREREQFUNC_OK;
 }
 
+/* Servers repeat credentials in their error text: none reaches a record. */
+static void redact_credentials(const struct request *r, char *message)
+{
+    const struct engine_config *cfg = &r->worker->engine->cfg;
+    http_redact_header_values_text(message, cfg->headers, cfg->n_headers);
+}
+
 static void fail_stream(struct request *r, enum request_error error, char *message)
 {
+    redact_credentials(r, message);
     r->stream_error = error;
     free(r->stream_error_message);
     r->stream_error_message = message;
@@ -206,7 +220,11 @@ static bool on_event(void *ctx, const char *data, size_t len)
     struct request *r = ctx;
     struct openai_event ev;
     if (!openai_parse_event(data, len, &ev)) {
-        fail_stream(r, REQERR_MALFORMED, xasprintf("invalid JSON in an event: %.80s", data));
+        /* Redacted before it is cut to 80 bytes, so no piece of a secret stays. */
+        char head[1024];
+        snprintf(head, sizeof head, "%.*s", (int)(len < sizeof head ? len : sizeof head - 1), data);
+        redact_credentials(r, head);
+        fail_stream(r, REQERR_MALFORMED, xasprintf("invalid JSON in an event: %.80s", head));
         return false;
     }
     if (ev.error) {
@@ -227,17 +245,15 @@ static bool on_event(void *ctx, const char *data, size_t len)
             /* Nor is the record to hold them: the level may fail thousands
              * of such streams, and their timings say nothing (n_chunks
              * stays; readers take chunk_ns == NULL as no timestamps). */
-            free(rec->chunk_ns);
-            rec->chunk_ns = NULL;
-            r->cap_chunks = 0;
+            r->chunks_dropped = true;
             openai_event_free(&ev);
             return false;
         }
         if (rec->n_chunks == r->cap_chunks) {
             r->cap_chunks = r->cap_chunks ? r->cap_chunks * 2 : 64;
-            rec->chunk_ns = xrealloc(rec->chunk_ns, r->cap_chunks * sizeof *rec->chunk_ns);
+            r->chunks = xrealloc(r->chunks, r->cap_chunks * sizeof *r->chunks);
         }
-        rec->chunk_ns[rec->n_chunks++] = t;
+        r->chunks[rec->n_chunks++] = t;
         if (!rec->first_token_ns) {
             rec->first_token_ns = t;
             rec->server_first_token_ns = ev.mock_sent_ns;
@@ -320,7 +336,7 @@ static void request_destroy(struct request *r)
     buf_free(&r->text);
     buf_free(&r->error_body);
     free(r->body);
-    free(r->rec.chunk_ns);
+    free(r->chunks);
     free(r->rec.finish_reason);
     free(r->rec.error_message);
     free(r->stream_error_message);
@@ -378,12 +394,7 @@ static bool start_request(struct worker *w, int64_t intended_ns)
         .requested_output_tokens = prompt.output_tokens,
         .outcome = OUTCOME_INCOMPLETE,
     };
-    /* Grown as chunks arrive: a stream holds memory for what it received,
-     * not for what it may receive. */
-    r->cap_chunks = prompt.output_tokens > 0 && prompt.output_tokens < 64
-                        ? (uint32_t)prompt.output_tokens + 1
-                        : 64;
-    r->rec.chunk_ns = xmalloc(r->cap_chunks * sizeof *r->rec.chunk_ns);
+    r->chunks_dropped = false;
     uint64_t allowed =
         prompt.output_tokens > 0 ? (uint64_t)prompt.output_tokens * STREAM_EVENTS_PER_TOKEN : 0;
     if (allowed < STREAM_EVENTS_MIN_CAP)
@@ -433,6 +444,10 @@ static char *as_utf8(char *s)
 
 static void keep_record(struct worker *w, struct request *r)
 {
+    /* Records live until the run ends: each keeps a copy of its timestamps
+     * in the worker's arena, and the scratch array serves the next one. */
+    if (r->rec.n_chunks && !r->chunks_dropped)
+        r->rec.chunk_ns = timestamp_arena_copy(&w->timestamps, r->chunks, r->rec.n_chunks);
     r->rec.error_message = as_utf8(r->rec.error_message);
     r->rec.finish_reason = as_utf8(r->rec.finish_reason);
     if (w->n_records == w->cap_records) {
@@ -817,6 +832,7 @@ static void worker_cleanup(struct worker *w, bool started)
     free(w->active);
     free(w->queued);
     free(w->records);
+    timestamp_arena_free(w->timestamps);
 }
 
 struct engine *engine_create(const struct engine_config *cfg, struct buf *err)
@@ -970,6 +986,9 @@ static void gather(struct control *c, struct level_run *out)
         n += w->n_records;
         w->n_records = 0;
     }
+    struct timestamp_arena *timestamps = NULL;
+    for (unsigned i = 0; i < e->n_workers; i++)
+        timestamp_arena_move(&timestamps, &e->workers[i].timestamps);
     qsort(records, n, sizeof *records, compare_send_time);
     int64_t start = c->level_start_ns;
     int64_t deadline = start + (int64_t)(plan->duration_s * NS_PER_SEC);
@@ -990,6 +1009,7 @@ static void gather(struct control *c, struct level_run *out)
         .measure_end_ns = measure_end,
         .records = records,
         .n_records = n,
+        .timestamps = timestamps,
         .aborted = c->aborted || c->interrupted,
         .abort_reason = c->interrupted ? xstrdup("interrupted") : c->abort_reason,
     };

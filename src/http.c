@@ -1,5 +1,8 @@
 #include "http.h"
 
+#include <arpa/inet.h>
+#include <cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
@@ -25,47 +28,6 @@ struct http_ca_bundle {
     int certificates;
     struct buf sources; /* ", "-separated, for messages */
 };
-
-void http_redact_header_values(struct buf *b, const char *const *headers, size_t n_headers)
-{
-    for (size_t i = 0; i < n_headers; i++) {
-        const char *colon = strchr(headers[i], ':');
-        if (!colon)
-            continue;
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(colon - headers[i]), headers[i]);
-        if (!header_is_secret(name))
-            continue;
-        const char *value = colon + 1 + strspn(colon + 1, " \t");
-        buf_redact(b, value);
-        if (strncasecmp(value, "Bearer ", 7) == 0)
-            buf_redact(b, value + 7);
-    }
-}
-
-const char *http_reason_phrase(long status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return NULL;
-    }
-}
 
 const char *http_serviceaccount_dir(void)
 {
@@ -467,6 +429,9 @@ bool http_perform(const struct http_config *cfg, const struct http_request *req,
     } else {
         http_explain(easy, rc, errbuf, req->url, cfg, fail);
     }
+    /* libcurl's copy of an Authorization line would linger in freed memory. */
+    for (struct curl_slist *h = headers; h; h = h->next)
+        memset(h->data, 0, strlen(h->data));
     curl_slist_free_all(headers);
     curl_easy_cleanup(easy);
     return ok;

@@ -32,10 +32,46 @@ const char *http_serviceaccount_dir(void);
 /* "Not Found" for 404 and so on; NULL for a status it does not name. */
 const char *http_reason_phrase(long status);
 
+/* A server's error answer as one line for a message: "HTTP 503 Service
+ * Unavailable: " and the body's "message" (or "error", "code") when it is
+ * JSON, the title of an HTML page (a router's or an authentication proxy's,
+ * not `api`, e.g. "the registry API"), else its first line; control
+ * characters dropped, cut with "..." to fit n. `body` need not be
+ * NUL-terminated. */
+void http_error_text(long status, const char *content_type, const char *body, size_t len,
+                     const char *api, char *out, size_t n);
+
+/* Text from a server (an error body, a name) as one line for a message:
+ * white space runs become one space, control characters are dropped, text
+ * that does not fit n bytes is cut with "...". */
+void http_one_line(const char *text, size_t len, char *out, size_t n);
+
+/* RFC 3986 percent-encoding of everything but unreserved characters. */
+void http_url_encode(const char *text, struct buf *out);
+
+/* The `sub` claim of a bearer token that is a JWT (a Kubernetes
+ * ServiceAccount token: "system:serviceaccount:NS:NAME"), or NULL. Read to
+ * name who was refused; the signature is not checked. */
+char *http_token_subject(const char *token);
+
+/* Whether HOST[:PORT] (an URL's authority, IPv6 in brackets) names this
+ * machine: "localhost", 127.0.0.0/8 written as an address, or [::1]. A name
+ * that only starts like one ("127.evil.example", "localhost.example") does
+ * not: tokens may go over plain http only to what this says yes to. */
+bool http_host_is_loopback(const char *authority);
+
+/* A bearer token read from a file or the environment (trimmed) must be one
+ * non-empty run of printable ASCII: otherwise a message naming `what`
+ * ("the registry token from FILE") and false. */
+bool http_bearer_token_check(const struct buf *token, const char *what, struct buf *err);
+
 /* Redacts from b (a server's answer) the values of the secret headers
  * (header_is_secret) among "Name: value" lines, and the token of
  * "Bearer TOKEN" on its own. */
 void http_redact_header_values(struct buf *b, const char *const *headers, size_t n_headers);
+/* The same in a NUL-terminated string, in place (text taken from a stream
+ * event). */
+void http_redact_header_values_text(char *text, const char *const *headers, size_t n_headers);
 
 struct http_ca_bundle; /* opaque: the parsed trust chain */
 

@@ -12,7 +12,6 @@
 
 #include "cli.h"
 #include "outputs.h"
-#include "registry.h"
 #include "tokenizer.h"
 
 static const char *const hub_files[] = {"tokenizer.json", "tokenizer_config.json", "tekken.json"};
@@ -213,7 +212,7 @@ static enum fetch_result fetch_one(const struct hub_options *o, const char *repo
 {
     struct buf url = {0}, auth = {0}, code = {0};
     buf_printf(&url, "%s/%s/resolve/", o->endpoint, repo);
-    registry_url_encode(revision, &url);
+    http_url_encode(revision, &url);
     buf_printf(&url, "/%s", file);
     const char *headers[1];
     size_t n_headers = 0;
@@ -365,7 +364,7 @@ char *hub_fetch_tokenizer(const struct hub_options *o, const char *repo, const c
             buf_putc(&dir, *p);
     }
     buf_putc(&dir, '/');
-    registry_url_encode(revision, &dir);
+    http_url_encode(revision, &dir);
     char *cache = buf_steal(&dir);
     char *result = NULL;
     bool have_cache = cache_complete(cache);

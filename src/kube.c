@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "registry.h" /* registry_token_subject: the JWT `sub` claim */
 
 char *kube_in_cluster_server(struct buf *err)
 {
@@ -29,12 +28,6 @@ char *kube_in_cluster_server(struct buf *err)
     }
     bool v6 = strchr(host, ':') != NULL;
     return xasprintf("https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
-}
-
-static bool host_is_loopback(const char *host)
-{
-    return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost", 9) == 0 ||
-           strncmp(host, "[::1]", 5) == 0;
 }
 
 bool kube_open(struct kube_client *c, const struct kube_options *o, struct buf *err)
@@ -67,7 +60,7 @@ bool kube_open(struct kube_client *c, const struct kube_options *o, struct buf *
         buf_printf(err, "--server '%s' has no host name", c->server);
         goto fail;
     }
-    if (strncmp(c->server, "http://", 7) == 0 && !host_is_loopback(c->host)) {
+    if (strncmp(c->server, "http://", 7) == 0 && !http_host_is_loopback(c->host)) {
         buf_printf(err,
                    "--server %s: refusing to send the token over plain http to a host that "
                    "is not this machine; use https://",
@@ -135,52 +128,6 @@ void kube_reply_free(struct kube_reply *reply)
     reply->json = NULL;
 }
 
-/* Appends text to out as one line: white space runs become one space,
- * control characters are dropped, at most `max` bytes. */
-static void one_line(const char *text, size_t len, size_t max, struct buf *out)
-{
-    bool space = false;
-    size_t start = out->len;
-    for (size_t i = 0; i < len && out->len - start < max; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
-            space = out->len > start;
-        } else if (ch >= 0x20 && ch != 0x7f) {
-            if (space)
-                buf_putc(out, ' ');
-            space = false;
-            buf_putc(out, (char)ch);
-        }
-    }
-    if (out->len - start >= max)
-        buf_puts(out, "...");
-}
-
-void kube_status_text(long status, const char *body, size_t len, char *out, size_t n)
-{
-    struct buf text = {0};
-    const char *phrase = http_reason_phrase(status);
-    buf_printf(&text, "HTTP %ld%s%s: ", status, phrase ? " " : "", phrase ? phrase : "");
-    size_t before = text.len;
-    /* A Kubernetes Status carries the message; anything else (a proxy's
-     * page, a load balancer's text) is shown by its first line. */
-    cJSON *json = cJSON_ParseWithLength(body, len);
-    const cJSON *message = cJSON_GetObjectItemCaseSensitive(json, "message");
-    if (cJSON_IsString(message) && message->valuestring[0])
-        one_line(message->valuestring, strlen(message->valuestring), 1000, &text);
-    else {
-        size_t line = 0;
-        while (line < len && body[line] != '\n' && body[line] != '\r')
-            line++;
-        one_line(body, line, 300, &text);
-    }
-    if (text.len == before)
-        buf_puts(&text, "(empty body)");
-    cJSON_Delete(json);
-    snprintf(out, n, "%s", text.data);
-    buf_free(&text);
-}
-
 static bool read_token(const struct kube_client *c, struct buf *token, struct buf *err)
 {
     buf_clear(token);
@@ -188,26 +135,16 @@ static bool read_token(const struct kube_client *c, struct buf *token, struct bu
         buf_printf(err, "cannot read the token from %s: %s", c->token_file, strerror(errno));
         return false;
     }
-    if (token->len == 0) {
-        buf_printf(err, "the token file %s is empty", c->token_file);
-        return false;
-    }
-    for (size_t i = 0; i < token->len; i++) {
-        unsigned char ch = (unsigned char)token->data[i];
-        if (ch <= 0x20 || ch >= 0x7f) {
-            buf_printf(err, "the token in %s has white space or a control character inside it",
-                       c->token_file);
-            return false;
-        }
-    }
-    return true;
+    char what[600];
+    snprintf(what, sizeof what, "the token in %s", c->token_file);
+    return http_bearer_token_check(token, what, err);
 }
 
 static void auth_advice(const struct kube_client *c, long status, const char *verb,
                         const char *resource, const char *token, const char *server_text, char *out,
                         size_t n)
 {
-    char *subject = registry_token_subject(token);
+    char *subject = http_token_subject(token);
     const char *who = subject ? subject : "the token's ServiceAccount";
     if (status == 401) {
         snprintf(out, n,
@@ -273,8 +210,9 @@ bool kube_call(struct kube_client *c, const char *method, const char *path, cons
         if (!ok) {
             buf_redact(&resp.body, token.data); /* some servers echo credentials back */
             char text[1200];
-            kube_status_text(resp.status, resp.body.data ? resp.body.data : "", resp.body.len, text,
-                             sizeof text);
+            http_error_text(resp.status, resp.content_type.data,
+                            resp.body.data ? resp.body.data : "", resp.body.len,
+                            "the Kubernetes API", text, sizeof text);
             if (resp.status >= 200 && resp.status < 300)
                 snprintf(reply->message, sizeof reply->message,
                          "%s %s: the answer is not JSON (%s): is %s the Kubernetes API server?",

@@ -72,9 +72,5 @@ void kube_reply_free(struct kube_reply *reply);
 /* "https://HOST:PORT" from KUBERNETES_SERVICE_HOST/_PORT; NULL and a
  * message when not in a pod. */
 char *kube_in_cluster_server(struct buf *err);
-/* The message of a Kubernetes Status body (else the body's first line),
- * as one line "HTTP 404 Not Found: pipelines.tekton.dev \"x\" not found".
- * `body` need not be NUL-terminated. */
-void kube_status_text(long status, const char *body, size_t len, char *out, size_t n);
 
 #endif

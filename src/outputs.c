@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +124,10 @@ static bool write_in_place(const char *path, const void *data, size_t len, struc
     return !saved;
 }
 
-/* The temporary file being written, for write_file_atomic_abandon(). */
+/* The temporary file being written, for write_file_atomic_abandon(). File
+ * scope because a signal handler can be given nothing else; only the main
+ * thread writes results, and the fences below keep the handler from seeing
+ * the flag set before the path is complete. */
 static char partial_path[4096];
 static volatile sig_atomic_t partial_set;
 
@@ -160,6 +164,7 @@ bool write_file_atomic(const char *path, const void *data, size_t len, struct bu
     int saved = 0;
     if (strlen(tmp) < sizeof partial_path) {
         memcpy(partial_path, tmp, strlen(tmp) + 1);
+        atomic_signal_fence(memory_order_seq_cst);
         partial_set = 1;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -176,6 +181,7 @@ bool write_file_atomic(const char *path, const void *data, size_t len, struct bu
         if (saved)
             unlink(tmp);
     }
+    atomic_signal_fence(memory_order_seq_cst);
     partial_set = 0;
     if (saved)
         buf_printf(err, "cannot write %s: %s", path, strerror(saved));

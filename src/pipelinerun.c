@@ -54,6 +54,20 @@ bool pipelinerun_valid_label_value(const char *v)
     return true;
 }
 
+bool pipelinerun_valid_name(const char *v, size_t max)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = v[i];
+        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+        if (!alnum && !((ch == '-' || (ch == '.' && max > 63)) && i > 0 && i + 1 < n))
+            return false;
+    }
+    return true;
+}
+
 void pipelinerun_format_duration(double seconds, char *out, size_t n)
 {
     long long s = (long long)llround(seconds), h = s / 3600, m = s / 60 % 60;
@@ -134,9 +148,12 @@ static void apply_timeouts(cJSON *spec, double timeout_s)
         return; /* the template's own */
     if (timeout_s <= 0)
         timeout_s = PIPELINERUN_DEFAULT_TIMEOUT_S;
-    /* finally (publish) gets 20 minutes, or a quarter of a short run. */
+    /* Whole seconds, so that tasks + finally never exceed pipeline after
+     * rounding (Tekton refuses that); finally (publish) gets 20 minutes, or
+     * a quarter of a short run, rounded down. */
+    timeout_s = floor(timeout_s) < 1 ? 1 : floor(timeout_s);
     double fin = timeout_s > 4 * PIPELINERUN_FINALLY_TIMEOUT_S ? PIPELINERUN_FINALLY_TIMEOUT_S
-                                                               : timeout_s / 4;
+                                                               : floor(timeout_s / 4);
     char text[64];
     cJSON_DeleteItemFromObjectCaseSensitive(spec, "timeouts");
     timeouts = cJSON_AddObjectToObject(spec, "timeouts");
@@ -217,6 +234,13 @@ bool pipelinerun_apply(cJSON *run, const struct pipelinerun_options *o, struct b
     if (o->pipeline)
         set_string(ref, "name", o->pipeline);
     const char *pipeline = string_member(ref, "name");
+    if (pipeline && *pipeline && !pipelinerun_valid_name(pipeline, 253)) {
+        buf_printf(err,
+                   "Pipeline name '%s' is not a Kubernetes object name (lowercase letters, "
+                   "digits, '-' and '.', starting and ending with a letter or digit)",
+                   pipeline);
+        return false;
+    }
     if (!pipeline || !*pipeline) {
         buf_puts(err, "no Pipeline named: pass --pipeline NAME (or a template with "
                       "spec.pipelineRef.name)");

@@ -63,6 +63,11 @@ int pipelinerun_outcome(const cJSON *run, const char **reason, const char **mess
 
 /* A label value Kubernetes accepts: at most 63 of [A-Za-z0-9._-], starting
  * and ending with a letter or digit. */
+/* A Kubernetes object name: lowercase letters and digits, '-' (and '.'
+ * when max is 253, a DNS subdomain; 63 is a DNS label, as namespaces are),
+ * starting and ending with a letter or digit. Anything else could also
+ * change the API path ("." and ".." are path segments). */
+bool pipelinerun_valid_name(const char *v, size_t max);
 bool pipelinerun_valid_label_value(const char *value);
 /* Whole seconds as a Go duration Tekton parses ("3h40m", "22m30s", "0s"). */
 void pipelinerun_format_duration(double seconds, char *out, size_t n);

@@ -65,7 +65,8 @@ struct request_record {
     int64_t server_first_token_ns;
 
     /* Monotonic time of every content-bearing event, in order (n_chunks of
-     * them; the first equals first_token_ns, the last last_token_ns). */
+     * them; the first equals first_token_ns, the last last_token_ns). Its
+     * own allocation, or inside the level's timestamp arena (below). */
     int64_t *chunk_ns;
     uint32_t n_chunks;
 
@@ -84,6 +85,23 @@ struct request_record {
     char *finish_reason;        /* "length", "stop", ... or NULL */
 };
 
+/* Blocks that hold many records' timestamps back to back. A long run keeps
+ * millions of timestamps; one small allocation per record would cost up to
+ * twice their size in allocator size classes (musl's rounds 1 KiB up to 2). */
+struct timestamp_arena {
+    struct timestamp_arena *next;
+    size_t used, cap; /* entries */
+    int64_t data[];
+};
+
+/* A copy of n timestamps inside *arena (a new block in front when the
+ * current one is full). Never NULL. */
+int64_t *timestamp_arena_copy(struct timestamp_arena **arena, const int64_t *src, uint32_t n);
+/* Frees every block of the list. */
+void timestamp_arena_free(struct timestamp_arena *arena);
+/* Puts list `from` in front of *to (O(length of from)). */
+void timestamp_arena_move(struct timestamp_arena **to, struct timestamp_arena **from);
+
 struct level_run {
     enum load_profile profile; /* never PROFILE_SWEEP: a sweep's levels are concrete */
     double target;             /* concurrency (closed loop) or requests/s (open loop) */
@@ -91,6 +109,9 @@ struct level_run {
     int64_t measure_start_ns, measure_end_ns; /* the window after warmup, before cooldown */
     struct request_record *records;
     size_t n_records;
+    /* Set by the engine: every record's chunk_ns points into it. NULL: each
+     * chunk_ns is its own allocation (results read back, tests). */
+    struct timestamp_arena *timestamps;
     bool aborted;       /* stopped early: too many errors, or interrupted */
     char *abort_reason; /* why, or NULL */
 };

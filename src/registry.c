@@ -46,19 +46,6 @@ char *registry_api_base(const char *url, struct buf *err)
     return xasprintf("%.*s%s", (int)len, url, REGISTRY_API_PATH);
 }
 
-void registry_url_encode(const char *text, struct buf *out)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            buf_putc(out, (char)*p);
-        } else {
-            char enc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            buf_append(out, enc, 3);
-        }
-    }
-}
-
 /* ---- retries -------------------------------------------------------------- */
 
 double registry_backoff_delay(const struct registry_retry_policy *p, int attempt,
@@ -97,116 +84,6 @@ bool registry_failure_is_retryable(enum http_error_class cls)
 
 /* ---- error bodies --------------------------------------------------------- */
 
-static const char *reason_phrase(long status)
-{
-    const char *phrase = http_reason_phrase(status);
-    return phrase ? phrase : "";
-}
-
-/* Copies text into out as one line: white space runs become one space,
- * control characters are dropped, long text is cut with "...". */
-static void one_line(const char *text, size_t len, char *out, size_t n)
-{
-    if (n < 4) {
-        if (n)
-            out[0] = '\0';
-        return;
-    }
-    size_t o = 0;
-    bool space = false, cut = false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
-            space = o > 0;
-            continue;
-        }
-        if (ch < 0x20 || ch == 0x7f)
-            continue;
-        /* Room for this character (and the space before it), then "..."
-         * and the NUL in case nothing more fits. */
-        if (o + (space ? 2 : 1) + 4 > n) {
-            cut = true;
-            break;
-        }
-        if (space)
-            out[o++] = ' ';
-        space = false;
-        out[o++] = (char)ch;
-    }
-    if (cut) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
-
-static const char *find_nocase(const char *hay, size_t len, const char *needle)
-{
-    size_t nl = strlen(needle);
-    for (size_t i = 0; i + nl <= len; i++) {
-        if (strncasecmp(hay + i, needle, nl) == 0)
-            return hay + i;
-    }
-    return NULL;
-}
-
-void registry_error_text(long status, const char *content_type, const char *body, size_t len,
-                         char *out, size_t n)
-{
-    char detail[600] = "";
-    const char *ct = content_type ? content_type : "";
-    /* Skip leading white space to sniff the body's kind. */
-    size_t skip = 0;
-    while (skip < len && isspace((unsigned char)body[skip]))
-        skip++;
-    const char *b = body + skip;
-    size_t blen = len - skip;
-
-    cJSON *json = blen && (*b == '{' || strstr(ct, "json")) ? cJSON_ParseWithLength(b, blen) : NULL;
-    if (json) {
-        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "message");
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(json, "code");
-        const cJSON *error = cJSON_GetObjectItemCaseSensitive(json, "error");
-        if (cJSON_IsString(msg) && msg->valuestring[0])
-            one_line(msg->valuestring, strlen(msg->valuestring), detail, sizeof detail);
-        else if (cJSON_IsString(error) && error->valuestring[0])
-            one_line(error->valuestring, strlen(error->valuestring), detail, sizeof detail);
-        else if (cJSON_IsString(code))
-            one_line(code->valuestring, strlen(code->valuestring), detail, sizeof detail);
-        else
-            one_line(b, blen, detail, sizeof detail);
-        cJSON_Delete(json);
-    } else if (strstr(ct, "html") || find_nocase(b, blen < 512 ? blen : 512, "<html") ||
-               find_nocase(b, blen < 512 ? blen : 512, "<!doctype html")) {
-        /* A router's or an authentication proxy's page, not the API. */
-        const char *t = find_nocase(b, blen, "<title>");
-        const char *e = t ? find_nocase(t, blen - (size_t)(t - b), "</title>") : NULL;
-        char title[200] = "";
-        if (t && e)
-            one_line(t + 7, (size_t)(e - (t + 7)), title, sizeof title);
-        if (title[0])
-            snprintf(detail, sizeof detail,
-                     "an HTML page titled \"%s\" (from a router or an authentication proxy, not "
-                     "the registry API)",
-                     title);
-        else
-            snprintf(detail, sizeof detail,
-                     "an HTML page (from a router or an authentication proxy, not the registry "
-                     "API)");
-    } else if (blen) {
-        /* The first line; the body need not be NUL-terminated. */
-        size_t line = 0;
-        while (line < blen && b[line] != '\r' && b[line] != '\n')
-            line++;
-        one_line(b, line, detail, sizeof detail);
-    }
-    const char *phrase = reason_phrase(status);
-    int written = snprintf(out, n, "HTTP %ld%s%s: %s", status, phrase[0] ? " " : "", phrase,
-                           detail[0] ? detail : "(empty body)");
-    if (written >= (int)n && n > 4)
-        memcpy(out + n - 4, "...", 4);
-}
-
 /* ---- tokens --------------------------------------------------------------- */
 
 /* Reads the token now (it may have rotated since the last request). */
@@ -235,85 +112,10 @@ static bool read_token(const struct registry_client *c, struct buf *token, struc
         break;
     }
     /* Files end in a newline; nothing else may be white space or control. */
-    while (token->len && isspace((unsigned char)token->data[token->len - 1]))
-        token->data[--token->len] = '\0';
-    size_t start = 0;
-    while (start < token->len && isspace((unsigned char)token->data[start]))
-        start++;
-    if (start) {
-        memmove(token->data, token->data + start, token->len - start + 1);
-        token->len -= start;
-    }
-    if (token->len == 0) {
-        buf_printf(err, "the registry token from %s is empty", c->token_origin);
-        return false;
-    }
-    for (size_t i = 0; i < token->len; i++) {
-        unsigned char ch = (unsigned char)token->data[i];
-        if (ch <= 0x20 || ch >= 0x7f) {
-            buf_printf(err,
-                       "the registry token from %s contains white space or a control character "
-                       "inside it (one token, one line expected)",
-                       c->token_origin);
-            return false;
-        }
-    }
-    return true;
-}
-
-static int base64url_value(char ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '-' || ch == '+')
-        return 62;
-    if (ch == '_' || ch == '/')
-        return 63;
-    return -1;
-}
-
-char *registry_token_subject(const char *token)
-{
-    const char *dot1 = strchr(token, '.');
-    const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
-    if (!dot2)
-        return NULL;
-    struct buf json = {0};
-    unsigned acc = 0;
-    int bits = 0;
-    for (const char *p = dot1 + 1; p < dot2 && *p != '='; p++) {
-        int v = base64url_value(*p);
-        if (v < 0) {
-            buf_free(&json);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf_putc(&json, (char)((acc >> bits) & 0xff));
-        }
-    }
-    char *subject = NULL;
-    cJSON *claims = json.len ? cJSON_ParseWithLength(json.data, json.len) : NULL;
-    const cJSON *sub = cJSON_GetObjectItemCaseSensitive(claims, "sub");
-    /* The subject goes into messages and into an `oc` command to copy:
-     * only the characters of a user name, so a token cannot break the line
-     * or smuggle shell syntax into the command. */
-    bool plain = cJSON_IsString(sub) && sub->valuestring[0];
-    for (const char *p = plain ? sub->valuestring : ""; *p; p++) {
-        if (!isalnum((unsigned char)*p) && !strchr(":._@-", *p))
-            plain = false;
-    }
-    if (plain)
-        subject = xstrdup(sub->valuestring);
-    cJSON_Delete(claims);
-    buf_free(&json);
-    return subject;
+    buf_trim(token, 0);
+    char what[600];
+    snprintf(what, sizeof what, "the registry token from %s", c->token_origin);
+    return http_bearer_token_check(token, what, err);
 }
 
 static const char *token_source_text(const struct registry_client *c, char *out, size_t n)
@@ -360,7 +162,7 @@ static void auth_advice(const struct registry_client *c, const char *method, con
 {
     char source[600];
     token_source_text(c, source, sizeof source);
-    char *subject = token && *token ? registry_token_subject(token) : NULL;
+    char *subject = token && *token ? http_token_subject(token) : NULL;
     char reg_name[128], reg_ns[128];
     registry_identity(c->host, reg_name, sizeof reg_name, reg_ns, sizeof reg_ns);
     const char *sa = "system:serviceaccount:NAMESPACE:SERVICEACCOUNT";
@@ -402,12 +204,6 @@ static void auth_advice(const struct registry_client *c, const char *method, con
 
 /* ---- client --------------------------------------------------------------- */
 
-static bool host_is_loopback(const char *host)
-{
-    return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost", 9) == 0 ||
-           strncmp(host, "[::1]", 5) == 0;
-}
-
 bool registry_open(struct registry_client *c, const struct registry_options *o, struct buf *err)
 {
     *c = (struct registry_client){0};
@@ -417,7 +213,7 @@ bool registry_open(struct registry_client *c, const struct registry_options *o, 
     const char *authority = strstr(c->api_base, "://") + 3;
     c->host = xstrndup(authority, strcspn(authority, "/"));
     c->plain_http = strncmp(c->api_base, "http://", 7) == 0;
-    c->loopback = host_is_loopback(c->host);
+    c->loopback = http_host_is_loopback(c->host);
     c->retry = o->retry;
     c->dry_run = o->dry_run;
     c->verbose = o->verbose;
@@ -594,9 +390,9 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
                 /* Error text only: a good answer's data is kept as it came. */
                 buf_redact(&resp.body, token.data);
                 char text[600];
-                registry_error_text(resp.status, resp.content_type.data,
-                                    resp.body.data ? resp.body.data : "", resp.body.len, text,
-                                    sizeof text);
+                http_error_text(resp.status, resp.content_type.data,
+                                resp.body.data ? resp.body.data : "", resp.body.len,
+                                "the registry API", text, sizeof text);
                 size_t at = parse_end && parse_end >= resp.body.data
                                 ? (size_t)(parse_end - resp.body.data)
                                 : resp.body.len;
@@ -745,7 +541,7 @@ static enum registry_lookup scan_list(struct registry_client *c, const char *lis
         buf_printf(&path, "%s?pageSize=%d&orderBy=ID&sortOrder=ASC", list_path, REGISTRY_PAGE_SIZE);
         if (token[0]) {
             buf_puts(&path, "&nextPageToken=");
-            registry_url_encode(token, &path);
+            http_url_encode(token, &path);
         }
         struct registry_reply reply;
         bool ok = registry_call(c, "GET", path.data, NULL, &reply);
@@ -789,7 +585,7 @@ static enum registry_lookup scan_list(struct registry_client *c, const char *lis
  * characters (the server's text must not break or forge the message). */
 static const char *shown(const char *text, char *out, size_t n)
 {
-    one_line(text, strlen(text), out, n);
+    http_one_line(text, strlen(text), out, n);
     return out;
 }
 
@@ -856,7 +652,7 @@ enum registry_lookup registry_find_model(struct registry_client *c, const char *
 {
     struct buf query = {0};
     buf_puts(&query, "/registered_model?name=");
-    registry_url_encode(name, &query);
+    http_url_encode(name, &query);
     char *where = xasprintf("in the registry at %s", c->host);
     enum registry_lookup r = find_by_name(c, query.data, "/registered_models", NULL, name,
                                           "registered model", where, out, err);
@@ -876,11 +672,11 @@ enum registry_lookup registry_find_version(struct registry_client *c, const cJSO
     }
     struct buf query = {0}, list = {0};
     buf_puts(&query, "/model_version?name=");
-    registry_url_encode(name, &query);
+    http_url_encode(name, &query);
     buf_puts(&query, "&parentResourceId=");
-    registry_url_encode(id, &query);
+    http_url_encode(id, &query);
     buf_puts(&list, "/registered_models/");
-    registry_url_encode(id, &list);
+    http_url_encode(id, &list);
     buf_puts(&list, "/versions");
     char shown_name[256], shown_id[128];
     char *where = xasprintf("under registered model '%s' (id %s)",

@@ -151,16 +151,9 @@ double registry_backoff_delay(const struct registry_retry_policy *p, int attempt
 /* 429, 5xx, and transport failures that a restart or a blip explains. */
 bool registry_status_is_retryable(long status);
 bool registry_failure_is_retryable(enum http_error_class cls);
-/* The server's message from an error body, as one line. */
-void registry_error_text(long status, const char *content_type, const char *body, size_t len,
-                         char *out, size_t n);
-/* RFC 3986 percent-encoding of everything but unreserved characters. */
-void registry_url_encode(const char *text, struct buf *out);
 /* Up to `max` names from `names` that look like `want` (differ in case,
  * accents aside, a few edits, or one contains the other), closest first. */
 size_t registry_close_names(const char *want, const char *const *names, size_t n, const char **out,
                             size_t max);
-/* The `sub` claim of a JWT ("system:serviceaccount:NS:NAME"), or NULL. */
-char *registry_token_subject(const char *token);
 
 #endif

@@ -85,11 +85,9 @@ void buf_append(struct buf *b, const void *data, size_t len)
     b->data[b->len] = '\0';
 }
 
-void buf_redact(struct buf *b, const char *secret)
+static void redact_exact(struct buf *b, const char *secret)
 {
-    size_t n = secret ? strlen(secret) : 0;
-    if (n < 4 || !b->len)
-        return;
+    size_t n = strlen(secret);
     const char *marker = n >= 10 ? "<redacted>" : "***";
     size_t m = strlen(marker);
     size_t out = 0;
@@ -104,6 +102,24 @@ void buf_redact(struct buf *b, const char *secret)
     }
     b->len = out;
     b->data[out] = '\0';
+}
+
+void buf_redact(struct buf *b, const char *secret)
+{
+    if (!secret || strlen(secret) < 4 || !b->len)
+        return;
+    redact_exact(b, secret);
+    /* JSON may carry "/" as "\/" (PHP's json_encode does): that form too. */
+    if (strchr(secret, '/')) {
+        struct buf escaped = {0};
+        for (const char *p = secret; *p; p++) {
+            if (*p == '/')
+                buf_putc(&escaped, '\\');
+            buf_putc(&escaped, *p);
+        }
+        redact_exact(b, escaped.data);
+        buf_free(&escaped);
+    }
 }
 
 bool header_is_secret(const char *name)
@@ -200,20 +216,27 @@ bool read_file(const char *path, struct buf *out)
     return true;
 }
 
+void buf_trim(struct buf *b, size_t from)
+{
+    if (!b->data)
+        return;
+    size_t start = from;
+    while (start < b->len && isspace((unsigned char)b->data[start]))
+        start++;
+    size_t end = b->len;
+    while (end > start && isspace((unsigned char)b->data[end - 1]))
+        end--;
+    memmove(b->data + from, b->data + start, end - start);
+    b->len = from + (end - start);
+    b->data[b->len] = '\0';
+}
+
 bool read_trimmed_file(const char *path, struct buf *out)
 {
     size_t base = out->len;
     if (!read_file(path, out))
         return false;
-    size_t start = base;
-    while (start < out->len && isspace((unsigned char)out->data[start]))
-        start++;
-    size_t end = out->len;
-    while (end > start && isspace((unsigned char)out->data[end - 1]))
-        end--;
-    memmove(out->data + base, out->data + start, end - start);
-    out->len = base + (end - start);
-    out->data[out->len] = '\0';
+    buf_trim(out, base);
     return true;
 }
 

@@ -38,8 +38,11 @@ void buf_clear(struct buf *b); /* len = 0, keeps the memory */
 void buf_free(struct buf *b);
 /* Hands the bytes to the caller (never NULL) and leaves b empty. */
 char *buf_steal(struct buf *b);
-/* Replaces every occurrence of secret in b with "<redacted>" ("***" for a
- * secret shorter than that marker, so the text never grows). Servers echo
+/* Removes the white space at both ends of the bytes from offset `from` on. */
+void buf_trim(struct buf *b, size_t from);
+/* Replaces every occurrence of secret in b, as is or with "/" escaped as
+ * JSON allows ("\/"), with "<redacted>" ("***" for a secret shorter than
+ * that marker, so the text never grows). Servers echo
  * credentials back in error messages; this runs before such text is kept,
  * cut to length or shown. Secrets shorter than 4 bytes are left alone:
  * they would redact ordinary words and protect nothing. */

@@ -189,6 +189,17 @@ static cJSON *capture_node(struct walker *w, int depth)
                 YAML_MAX_FREE_DEPTH);
         return NULL;
     }
+    const yaml_event_t *ev = &w->event;
+    const yaml_char_t *anchor =
+        ev->type == YAML_SCALAR_EVENT           ? ev->data.scalar.anchor
+        : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
+        : ev->type == YAML_MAPPING_START_EVENT  ? ev->data.mapping_start.anchor
+                                                : NULL;
+    if (anchor) {
+        fail_at(w, &mark, "%s: anchors (&%s) are not supported", path_or_root(w),
+                (const char *)anchor);
+        return NULL;
+    }
     switch (w->event.type) {
     case YAML_SCALAR_EVENT: return scalar_to_json(&w->event);
     case YAML_SEQUENCE_START_EVENT: {

@@ -18,7 +18,7 @@
  * URL requested is under the API base, and what the client appends to it
  * is printable ASCII (names, ids and page tokens encoded); what is found
  * has exactly the name asked for; every failure is one non-empty line;
- * registry_error_text fits its buffer, one line (also called on every
+ * http_error_text fits its buffer, one line (also called on every
  * answer directly, with bodies that are not NUL-terminated). Any crash,
  * sanitizer report or leak is a failure. */
 #include <stddef.h>
@@ -92,24 +92,11 @@ static void check_one_line(const char *s)
     }
 }
 
-/* --- stand-ins for http.c (libcurl stays out of the target) -------------- */
+/* --- stand-ins for http.c's transfers (libcurl stays out of the target) -- */
 
 const char *http_serviceaccount_dir(void)
 {
     return "/nonexistent/llmsweep-fuzz-serviceaccount";
-}
-
-const char *http_reason_phrase(long status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default: return NULL;
-    }
 }
 
 struct http_ca_bundle {
@@ -200,7 +187,8 @@ static void error_texts(const char *p, const char *end)
         for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
             char out[600 + 1];
             out[sizes[i]] = '\x7f'; /* a canary just past the buffer given */
-            registry_error_text(a.status, a.content_type, a.body, a.body_len, out, sizes[i]);
+            http_error_text(a.status, a.content_type, a.body, a.body_len, "the registry API", out,
+                            sizes[i]);
             if (out[sizes[i]] != '\x7f' || strlen(out) >= sizes[i])
                 abort();
             check_one_line(out);
@@ -227,7 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             *u = '_';
     }
 
-    free(registry_token_subject(token));
+    free(http_token_subject(token));
     error_texts(p, end);
 
     struct registry_options o = {

@@ -23,7 +23,8 @@ HUB_SERVER = os.path.join(os.path.dirname(__file__), "..", "lib", "hub_server.py
 
 
 def new_secret(kind):
-    return f"llmsweep-audit-{kind}-{secrets.token_hex(12)}"
+    # The "/" makes a difference to servers that escape it in JSON ("\/").
+    return f"llmsweep-audit-{kind}-{secrets.token_hex(8)}/{secrets.token_hex(4)}"
 
 
 class Audit:
@@ -76,10 +77,30 @@ class Audit:
         return scanned
 
 
-class EchoServer:
+class LocalServer:
+    """A threaded HTTP server on a free loopback port: .url, .stop()."""
+
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # a client that hangs up mid-answer is part of these tests
+
+    def serve(self, handler):
+        self.server = self.Server(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class EchoServer(LocalServer):
     """Answers every request with `status` and an error body that repeats the
     request's Authorization header and every header whose value looks like a
-    credential: the worst case of a server echoing a credential back."""
+    credential: the worst case of a server echoing a credential back. Its JSON
+    escapes "/" as PHP's json_encode does, so only a client that redacts the
+    decoded text as well as the raw body hides the secret."""
 
     def __init__(self, status, html=False):
         self.status = status
@@ -107,7 +128,7 @@ class EchoServer:
                         "error": {"message": f"invalid credentials: {echoed}",
                                   "type": "invalid_request_error", "code": "invalid_api_key"},
                         "message": f"not allowed: {echoed}", "code": self.status_code(),
-                        "kind": "Status", "reason": "Unauthorized"}).encode()
+                        "kind": "Status", "reason": "Unauthorized"}).replace("/", "\\/").encode()
                     ctype = "application/json"
                 self.send_response(outer.status)
                 self.send_header("Content-Type", ctype)
@@ -120,14 +141,7 @@ class EchoServer:
 
             do_GET = do_POST = do_PATCH = do_PUT = answer
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.serve(Handler)
 
 
 def write_spec(ctx, endpoint, extra=""):
@@ -209,7 +223,7 @@ def test_run_results_of_failing_requests_hold_no_echoed_key(ctx):
     audit.check()
 
 
-class ModelsProxy:
+class ModelsProxy(LocalServer):
     """/v1/models answers with the audit model; everything else goes to `upstream`."""
 
     def __init__(self, upstream):
@@ -249,14 +263,65 @@ class ModelsProxy:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        return self
+        return self.serve(Handler)
 
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+
+class StreamingErrorServer(LocalServer):
+    """Lists the model, then answers completions 200 with an SSE stream whose first
+    event repeats the Authorization header: an error event (a gateway's way), or,
+    every other request, an event whose JSON is cut after it."""
+
+    def start(self):
+        served = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                body = json.dumps({"object": "list", "data": [
+                    {"id": "llmsweep-mock", "object": "model"}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                auth = self.headers.get("Authorization", "")
+                served.append(auth)
+                if len(served) % 2:
+                    event = json.dumps({"error": {"message": f"Invalid API key: {auth}"}})
+                else:
+                    event = '{"choices": [{"delta": {"content": "' + auth + '"'  # cut JSON
+                body = f"data: {event}\n\n".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return self.serve(Handler)
+
+
+def test_run_stream_errors_hold_no_echoed_key(ctx):
+    """A 200 stream whose error event (or unparsable event) repeats the key."""
+    key, header = new_secret("apikey"), new_secret("header")
+    audit = Audit(ctx, key, header)
+    env = {"LLMSWEEP_AUDIT_KEY": key, "LLMSWEEP_AUDIT_HEADER": header}
+    server = StreamingErrorServer().start()
+    try:
+        audit.llmsweep("run", write_spec(ctx, server.url + "/v1"), "--output-dir",
+                       ctx.path("out"), env=env, ok=(0, 1))
+    finally:
+        server.stop()
+    with open(ctx.path("out", "requests.jsonl")) as f:
+        text = f.read()
+    assert "error event in the stream: Invalid API key: <redacted>" in text, text[:2000]
+    assert "invalid JSON in an event: " in text and '"content\\": \\"<redacted>' in text, \
+        text[:3000]
+    audit.check()
 
 
 def test_publish_never_prints_or_stores_the_token(ctx):

@@ -91,3 +91,17 @@ TEST(http_redacts_secret_header_values_from_server_text)
                          "bare <redacted>\"}");
     buf_free(&b);
 }
+
+TEST(http_host_is_loopback_only_for_this_machine)
+{
+    CHECK(http_host_is_loopback("localhost"));
+    CHECK(http_host_is_loopback("LOCALHOST:8080"));
+    CHECK(http_host_is_loopback("127.0.0.1:6443"));
+    CHECK(http_host_is_loopback("127.1.2.3"));
+    CHECK(http_host_is_loopback("[::1]:8443"));
+    CHECK(!http_host_is_loopback("localhost.attacker.example:8080"));
+    CHECK(!http_host_is_loopback("127.evil.example"));
+    CHECK(!http_host_is_loopback("128.0.0.1"));
+    CHECK(!http_host_is_loopback("[::2]:80"));
+    CHECK(!http_host_is_loopback(""));
+}

@@ -654,3 +654,29 @@ TEST(outputs_atomic_write_keeps_links_and_devices)
     buf_free(&err);
     buf_free(&text);
 }
+
+TEST(timestamp_arena_packs_copies_and_moves_lists)
+{
+    struct timestamp_arena *arena = NULL, *level = NULL;
+    int64_t src[100];
+    for (int i = 0; i < 100; i++)
+        src[i] = 1000 + i;
+    int64_t *a = timestamp_arena_copy(&arena, src, 100);
+    int64_t *b = timestamp_arena_copy(&arena, src + 50, 50);
+    CHECK(a != src && b == a + 100); /* back to back in one block */
+    CHECK(a[0] == 1000 && a[99] == 1099 && b[0] == 1050 && b[49] == 1099);
+    /* a copy larger than a block gets a block of its own */
+    size_t big = ((size_t)1 << 16) + 10;
+    int64_t *many = calloc(big, sizeof *many);
+    many[big - 1] = 7;
+    int64_t *c = timestamp_arena_copy(&arena, many, (uint32_t)big);
+    CHECK(c[big - 1] == 7 && arena->used == big && arena->next && arena->next->used == 150);
+    free(many);
+    timestamp_arena_move(&level, &arena);
+    CHECK(arena == NULL && level && level->next && !level->next->next);
+    struct timestamp_arena *other = NULL;
+    timestamp_arena_copy(&other, src, 1);
+    timestamp_arena_move(&level, &other); /* the new list goes in front */
+    CHECK(level->used == 1 && level->next->used == big);
+    timestamp_arena_free(level);
+}

@@ -44,7 +44,9 @@ TEST(yaml_to_json_refuses_duplicates_aliases_and_two_documents)
 {
     static const char *const bad[][2] = {
         {"a: 1\nb: 2\na: 3\n", "t.yaml:3:1: "},
-        {"a: &x 1\nb: *x\n", "aliases"},
+        {"a: &x 1\nb: *x\n", "anchors (&x)"},
+        {"a: 1\nb: *x\n", "aliases"},
+        {"a: &m {c: 1}\n", "anchors (&m)"},
         {"a: 1\n---\nb: 2\n", "a second YAML document"},
         {"a: [1\n", "YAML syntax error"},
         {"", "no YAML document"},
@@ -228,18 +230,59 @@ TEST(kube_in_cluster_server_from_the_environment)
     buf_free(&err);
 }
 
-TEST(kube_status_text_shows_the_status_message)
+TEST(http_error_text_shows_a_kubernetes_status_message)
 {
     const char *body =
         "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"pipelines.tekton.dev "
         "\\\"x\\\" not found\",\"reason\":\"NotFound\",\"code\":404}";
     char out[300];
-    kube_status_text(404, body, strlen(body), out, sizeof out);
+    http_error_text(404, "application/json", body, strlen(body), "the Kubernetes API", out,
+                    sizeof out);
     CHECK_EQ_STR(out, "HTTP 404 Not Found: pipelines.tekton.dev \"x\" not found");
     /* Not a Status: the first line, without control characters. */
     const char *page = "upstream connect error\x01 or disconnect\nsecond line";
-    kube_status_text(503, page, strlen(page), out, sizeof out);
+    http_error_text(503, NULL, page, strlen(page), "the Kubernetes API", out, sizeof out);
     CHECK_EQ_STR(out, "HTTP 503 Service Unavailable: upstream connect error or disconnect");
-    kube_status_text(502, "", 0, out, sizeof out);
+    http_error_text(502, NULL, "", 0, "the Kubernetes API", out, sizeof out);
     CHECK_EQ_STR(out, "HTTP 502 Bad Gateway: (empty body)");
+}
+
+TEST(pipelinerun_timeouts_never_exceed_the_pipeline_after_rounding)
+{
+    /* 90 s: a quarter is 22.5 s; rounding both halves up gave 68 + 23 > 90. */
+    double cases[] = {90, 0.4, 1, 7, 4801, 14400};
+    const char *want[][3] = {{"1m30s", "1m8s", "22s"},   {"1s", "1s", "0s"},
+                             {"1s", "1s", "0s"},         {"7s", "6s", "1s"},
+                             {"1h20m1s", "1h1s", "20m"}, {"4h", "3h40m", "20m"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *run = pipelinerun_new();
+        struct pipelinerun_options o = {.pipeline = "p", .deployment = "d", .timeout_s = cases[i]};
+        struct buf err = {0};
+        CHECK(pipelinerun_apply(run, &o, &err));
+        CHECK_EQ_STR(string_at(run, "spec", "timeouts", "pipeline"), want[i][0]);
+        CHECK_EQ_STR(string_at(run, "spec", "timeouts", "tasks"), want[i][1]);
+        CHECK_EQ_STR(string_at(run, "spec", "timeouts", "finally"), want[i][2]);
+        buf_free(&err);
+        cJSON_Delete(run);
+    }
+}
+
+TEST(pipelinerun_names_that_would_change_the_api_path_are_refused)
+{
+    CHECK(pipelinerun_valid_name("llmsweep", 253));
+    CHECK(pipelinerun_valid_name("llm.sweep-2", 253));
+    CHECK(pipelinerun_valid_name("llmsweep-quantized", 63));
+    CHECK(!pipelinerun_valid_name(".", 253));
+    CHECK(!pipelinerun_valid_name("..", 253));
+    CHECK(!pipelinerun_valid_name("a/b", 253));
+    CHECK(!pipelinerun_valid_name("Upper", 253));
+    CHECK(!pipelinerun_valid_name("ns.x", 63));
+    CHECK(!pipelinerun_valid_name("", 63));
+    cJSON *run = pipelinerun_new();
+    struct pipelinerun_options o = {.pipeline = "..", .deployment = "d"};
+    struct buf err = {0};
+    CHECK(!pipelinerun_apply(run, &o, &err));
+    CHECK_CONTAINS(err.data, "not a Kubernetes object name");
+    buf_free(&err);
+    cJSON_Delete(run);
 }

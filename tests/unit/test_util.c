@@ -155,3 +155,12 @@ TEST(header_is_secret_by_name)
     CHECK(!header_is_secret("X-Tenant"));
     CHECK(!header_is_secret("Content-Type"));
 }
+
+TEST(buf_redact_also_finds_the_json_escaped_form)
+{
+    struct buf b = {0};
+    buf_puts(&b, "{\"message\": \"bad key abc/def/0123456789\\/x or abc\\/def\\/0123456789\"}");
+    buf_redact(&b, "abc/def/0123456789");
+    CHECK_EQ_STR(b.data, "{\"message\": \"bad key <redacted>\\/x or <redacted>\"}");
+    buf_free(&b);
+}
