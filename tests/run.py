@@ -215,6 +215,7 @@ def main():
         run_unit(args.patterns, results)
     if not args.unit_only:
         run_integration(args.patterns, args.keep, results)
+        testlib.end_pass()
         if not args.no_asan:
             run_integration(args.patterns, args.keep, results, sanitizers=True)
     line = f"{results['passed']} passed, {results['failed']} failed"

@@ -1,5 +1,5 @@
-"""What the `publish` tests share: one real registry per test module (started
-on first use, stopped when the run ends), running `llmsweep publish` with no
+"""What the `publish` tests share: one real registry (started on first use,
+stopped when the pass of tests/run.py ends), running `llmsweep publish` with no
 ambient token, results fixtures, and reading typed customProperties and
 description blocks back.
 
@@ -8,34 +8,32 @@ description blocks back.
     ok(publish(ctx, reg.url, sweep_file(ctx, "run-1"), "model", "v1"))
     check_double(reg.version(v["id"]), "benchmark_throughput", 1250.5)
 """
-import atexit
 import os
 import re
 import shutil
 import tempfile
 
 import registry_lib
+import testlib
 import results_fixture as rf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-_shared = {}
-
-
 def registry(ctx, name="shared"):
-    """The module's registry (started on first use, stopped when the run ends)."""
-    if name not in _shared:
+    """The shared registry (started on first use, stopped when the pass ends:
+    the sanitizer pass creates the same names again, on a fresh one)."""
+    def start():
         workdir = tempfile.mkdtemp(prefix=f"llmsweep-mr-{name}-")
         reg = registry_lib.Registry(ROOT, workdir)
-        _shared[name] = reg
+        reg.workdir = workdir
         reg.up()
+        return reg
 
-        def down():
-            reg.down()
-            shutil.rmtree(workdir, ignore_errors=True)
+    def stop(reg):
+        reg.down()
+        shutil.rmtree(reg.workdir, ignore_errors=True)
 
-        atexit.register(down)
-    return _shared[name]
+    return testlib.shared("registry-" + name, start, stop)
 
 
 def publish(ctx, url, results, model, version, *extra, env=None, timeout=180):

@@ -4,6 +4,7 @@ A Context is handed to every test: a private temporary folder, the built
 binary, helpers to run it, to start background servers (stopped when the test
 ends, their logs shown when it fails), free ports and throwaway certificates.
 """
+import atexit
 import os
 import re
 import shutil
@@ -12,6 +13,27 @@ import socket
 import subprocess
 import tempfile
 import time
+
+
+_SHARED = {}  # key -> (resource, stop): what the tests of one pass share
+
+
+def shared(key, start, stop):
+    """A resource the tests of one pass share (a registry server): start()
+    makes it on first use; end_pass() (tests/run.py, after each pass, and at
+    exit) stops it with stop(resource)."""
+    if key not in _SHARED:
+        _SHARED[key] = (start(), stop)
+    return _SHARED[key][0]
+
+
+def end_pass():
+    while _SHARED:
+        _, (resource, stop) = _SHARED.popitem()
+        stop(resource)
+
+
+atexit.register(end_pass)
 
 
 def not_under_sanitizers(reason):
