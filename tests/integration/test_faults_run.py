@@ -660,7 +660,8 @@ def test_invalid_utf8_from_the_server(ctx):
     """Content, finish_reason, error messages and malformed lines that are
     not UTF-8 (or are cut in the middle of a character): the results files
     stay valid UTF-8 JSON, with U+FFFD where the server's bytes were not
-    text; every request is classified as usual."""
+    text (a malformed SSE line shows them as \\xNN); every request is
+    classified as usual."""
     server = Server(invalid_utf8)
     try:
         r = run(ctx, server.url, "--levels", "1", "--duration", "10s", "--max-requests", "14",
@@ -675,7 +676,10 @@ def test_invalid_utf8_from_the_server(ctx):
         assert ok["outcome"] == "successful" and ok["output_tokens"] == 2, ok
         assert ok["finish_reason"] == "len\ufffd \ufffd\ufffd \ufffd", ok
         assert recs[1]["message"] == "HTTP 500: \ufffd \ufffd\ufffd \ufffd", recs[1]
-        assert "\ufffd" in recs[2]["message"] and "\ufffd" in recs[3]["message"], recs[2:4]
+        assert "\ufffd" in recs[2]["message"], recs[2]
+        # a malformed SSE line is named in printable ASCII, its bad bytes as \xNN
+        assert recs[3]["message"] == "malformed SSE line: \\x80 \\xff\\xfe \\xe2\\x82 not sse", \
+            recs[3]
         assert recs[4]["message"] == "error event in the stream: overloaded \ufffd \ufffd\ufffd " \
                                      "\ufffd", recs[4]
         # Cut at a byte count: where a character ends, or the half marked.
