@@ -58,6 +58,7 @@ class Context:
         self.tmp = tempfile.mkdtemp(prefix="llmsweep-it-")
         # tests/run.py's sanitizer pass gives the ASan builds here.
         self.bin = binary or os.path.join(root, "zig-out", "bin", "llmsweep")
+        self.sanitized = binary is not None  # ASan's shadow and redzones take memory too
         self.unit = unit or os.path.join(root, "zig-out", "bin", "llmsweep-unit")
         self.cache = os.environ.get("LLMSWEEP_CACHE") or os.path.join(
             os.path.expanduser("~/.cache"), "llmsweep")
