@@ -95,12 +95,33 @@ class LocalServer:
         self.server.server_close()
 
 
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """Logs nothing; reply() sends one whole answer; models() lists the audit model."""
+
+    def log_message(self, *args):
+        pass
+
+    def body(self):
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def reply(self, status, body, ctype="application/json"):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def models(self):
+        self.reply(200, json.dumps({"object": "list", "data": [
+            {"id": "llmsweep-mock", "object": "model", "owned_by": "audit"}]}).encode())
+
+
 class EchoServer(LocalServer):
     """Answers every request with `status` and an error body that repeats the
     request's Authorization header and every header whose value looks like a
     credential: the worst case of a server echoing a credential back. Its JSON
     escapes "/" as PHP's json_encode does, so only a client that redacts the
-    decoded text as well as the raw body hides the secret."""
+    escaped form as well as the plain one hides the secret."""
 
     def __init__(self, status, html=False):
         self.status = status
@@ -110,34 +131,19 @@ class EchoServer(LocalServer):
     def start(self):
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                self.body()
                 echoed = " ".join(f"{k}={v}" for k, v in self.headers.items())
                 outer.seen.append(echoed)
                 if outer.html:
-                    body = f"<html><body><h1>Denied</h1><p>{echoed}</p></body></html>".encode()
-                    ctype = "text/html"
-                else:
-                    body = json.dumps({
-                        "error": {"message": f"invalid credentials: {echoed}",
-                                  "type": "invalid_request_error", "code": "invalid_api_key"},
-                        "message": f"not allowed: {echoed}", "code": self.status_code(),
-                        "kind": "Status", "reason": "Unauthorized"}).replace("/", "\\/").encode()
-                    ctype = "application/json"
-                self.send_response(outer.status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def status_code(self):
-                return outer.status
+                    page = f"<html><body><h1>Denied</h1><p>{echoed}</p></body></html>"
+                    return self.reply(outer.status, page.encode(), "text/html")
+                self.reply(outer.status, json.dumps({
+                    "error": {"message": f"invalid credentials: {echoed}",
+                              "type": "invalid_request_error", "code": "invalid_api_key"},
+                    "message": f"not allowed: {echoed}", "code": outer.status,
+                    "kind": "Status", "reason": "Unauthorized"}).replace("/", "\\/").encode())
 
             do_GET = do_POST = do_PATCH = do_PUT = answer
 
@@ -232,36 +238,19 @@ class ModelsProxy(LocalServer):
     def start(self):
         upstream = self.upstream
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                body = json.dumps({"object": "list", "data": [
-                    {"id": "llmsweep-mock", "object": "model", "owned_by": "audit"}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+            do_GET = QuietHandler.models
 
             def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                data = self.rfile.read(length)
-                req = urllib.request.Request(upstream + self.path, data=data, method="POST",
+                req = urllib.request.Request(upstream + self.path, data=self.body(), method="POST",
                                              headers=dict(self.headers))
                 try:
                     with urllib.request.urlopen(req) as resp:
                         status, body = resp.status, resp.read()
                 except urllib.error.HTTPError as e:
                     status, body = e.code, e.read()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(status, body)
 
         return self.serve(Handler)
 
@@ -274,33 +263,18 @@ class StreamingErrorServer(LocalServer):
     def start(self):
         served = []
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                body = json.dumps({"object": "list", "data": [
-                    {"id": "llmsweep-mock", "object": "model"}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        class Handler(QuietHandler):
+            do_GET = QuietHandler.models
 
             def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.body()
                 auth = self.headers.get("Authorization", "")
                 served.append(auth)
                 if len(served) % 2:
                     event = json.dumps({"error": {"message": f"Invalid API key: {auth}"}})
                 else:
                     event = '{"choices": [{"delta": {"content": "' + auth + '"'  # cut JSON
-                body = f"data: {event}\n\n".encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(200, f"data: {event}\n\n".encode(), "text/event-stream")
 
         return self.serve(Handler)
 
