@@ -279,8 +279,13 @@ static bool read_level(struct loader *ld, const cJSON *bench, size_t index, bool
     if (!cJSON_IsObject(bench))
         return fail(ld, path, "expected an object, got %s", json_type_name(bench));
 
+    /* Era A: args.strategy; Eras B and C: config.strategy; the unreleased
+     * 2025-10 layout in between (read as era A: request_totals is still at
+     * the benchmark's level): scheduler.strategy. */
     const cJSON *strategy =
         era_a ? GET_PATH(bench, "args", "strategy") : GET_PATH(bench, "config", "strategy");
+    if (!strategy)
+        strategy = GET_PATH(bench, "scheduler", "strategy");
     const cJSON *type = get(strategy, "type_");
     level->strategy = dup_string(type);
     level->target = strategy_target(strategy, level->strategy);

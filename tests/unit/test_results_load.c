@@ -354,3 +354,18 @@ TEST(results_load_start_time_beyond_calendar)
         buf_free(&err);
     }
 }
+
+TEST(results_load_unreleased_2025_10_layout_reads_scheduler_strategy)
+{
+    /* GuideLLM main between 2025-10-17 and 2025-11-13 kept the strategy in
+     * benchmarks[].scheduler (the fuzz corpus holds such a file). */
+    struct results r;
+    struct buf err = {0};
+    CHECK(results_load("tests/fuzz/corpus/results/unreleased_main_2025_10.json", &r, &err));
+    CHECK_EQ_INT(r.n_levels, 1);
+    CHECK_EQ_STR(r.levels[0].strategy, "concurrent");
+    CHECK_NEAR(r.levels[0].target, 4, 0);
+    CHECK_EQ_INT(r.levels[0].request_totals.total, 1);
+    results_free(&r);
+    buf_free(&err);
+}
