@@ -149,6 +149,29 @@ struct http_response {
 bool http_perform(const struct http_config *cfg, const struct http_request *req,
                   struct http_response *resp, struct http_failure *fail);
 void http_response_free(struct http_response *resp);
+
+/* One request to a JSON API: "Accept: application/json", with a body
+ * "Content-Type: application/json", with a token (NULL or "": none)
+ * "Authorization: Bearer TOKEN", whose copy is wiped after the transfer.
+ * True when a 2xx answer's body parsed as JSON (`json`, the caller's to
+ * cJSON_Delete). Otherwise: no transfer (`fail`), or an answer described in
+ * `text` by http_error_text (`api` names the API for HTML pages) with the
+ * token redacted; `broken_json` when a 2xx body starts like JSON but does
+ * not parse (`broken_at`: where parsing stopped). An empty 2xx body is
+ * neither JSON nor broken. */
+struct http_json_answer {
+    bool transferred;
+    struct http_failure fail; /* when !transferred */
+    long status;
+    size_t body_len;
+    struct cJSON *json;
+    bool broken_json;
+    size_t broken_at;
+    char text[1000];
+};
+bool http_json_call(const struct http_config *cfg, const char *method, const char *url,
+                    const char *body, const char *token, const char *api,
+                    struct http_json_answer *out);
 /* The value of response header `name` (case-insensitive), trimmed, into
  * value (cleared first): from the latest response of the transfer that
  * had it, so a redirect's headers count when the final answer lacks them.

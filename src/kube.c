@@ -175,7 +175,7 @@ bool kube_call(struct kube_client *c, const char *method, const char *path, cons
                const char *verb, const char *resource, struct kube_reply *reply)
 {
     *reply = (struct kube_reply){0};
-    struct buf token = {0}, err = {0}, auth = {0};
+    struct buf token = {0}, err = {0};
     if (!read_token(c, &token, &err)) {
         snprintf(reply->message, sizeof reply->message, "%s", err.data);
         buf_free(&token);
@@ -183,51 +183,23 @@ bool kube_call(struct kube_client *c, const char *method, const char *path, cons
         return false;
     }
     char *url = xasprintf("%s%s", c->server, path);
-    buf_printf(&auth, "Authorization: Bearer %s", token.data);
-    const char *headers[] = {"Accept: application/json", auth.data,
-                             "Content-Type: application/json"};
-    struct http_request req = {
-        .method = method,
-        .url = url,
-        .headers = headers,
-        .n_headers = body ? 3 : 2,
-        .body = body,
-        .body_len = body ? strlen(body) : 0,
-    };
-    struct http_response resp;
-    struct http_failure fail;
-    bool transferred = http_perform(&c->http, &req, &resp, &fail);
-    memset(auth.data, 0, auth.cap); /* the header held the token */
-    bool ok = false;
-    if (!transferred) {
-        snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path, fail.message);
-    } else {
-        reply->status = resp.status;
-        if (resp.status >= 200 && resp.status < 300)
-            reply->json =
-                cJSON_ParseWithLength(resp.body.data ? resp.body.data : "", resp.body.len);
-        ok = reply->json != NULL;
-        if (!ok) {
-            buf_redact(&resp.body, token.data); /* some servers echo credentials back */
-            char text[1200];
-            http_error_text(resp.status, resp.content_type.data,
-                            resp.body.data ? resp.body.data : "", resp.body.len,
-                            "the Kubernetes API", text, sizeof text);
-            if (resp.status >= 200 && resp.status < 300)
-                snprintf(reply->message, sizeof reply->message,
-                         "%s %s: the answer is not JSON (%s): is %s the Kubernetes API server?",
-                         method, path, text, c->server);
-            else if (resp.status == 401 || resp.status == 403)
-                auth_advice(c, resp.status, verb, resource, token.data, text, reply->message,
-                            sizeof reply->message);
-            else
-                snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path, text);
-        }
-    }
-    http_response_free(&resp);
+    struct http_json_answer a;
+    bool ok = http_json_call(&c->http, method, url, body, token.data, "the Kubernetes API", &a);
+    reply->status = a.status;
+    reply->json = a.json;
+    if (!a.transferred)
+        snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path, a.fail.message);
+    else if (!ok && a.status >= 200 && a.status < 300)
+        snprintf(reply->message, sizeof reply->message,
+                 "%s %s: the answer is not JSON (%s): is %s the Kubernetes API server?", method,
+                 path, a.text, c->server);
+    else if (!ok && (a.status == 401 || a.status == 403))
+        auth_advice(c, a.status, verb, resource, token.data, a.text, reply->message,
+                    sizeof reply->message);
+    else if (!ok)
+        snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path, a.text);
     memset(token.data, 0, token.cap);
     buf_free(&token);
-    buf_free(&auth);
     buf_free(&err);
     free(url);
     return ok;

@@ -298,15 +298,6 @@ void registry_reply_free(struct registry_reply *reply)
     reply->json = NULL;
 }
 
-/* A body that starts as JSON does (after white space): not an HTML page or text. */
-static bool body_is_json_like(const char *body, size_t len)
-{
-    size_t i = 0;
-    while (i < len && isspace((unsigned char)body[i]))
-        i++;
-    return i < len && (body[i] == '{' || body[i] == '[');
-}
-
 static void print_request(FILE *f, const char *note, const char *method, const char *url,
                           bool has_token, const char *body)
 {
@@ -326,7 +317,7 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
     *reply = (struct registry_reply){0};
     char *url = xasprintf("%s%s", c->api_base, path);
     bool read_only = strcmp(method, "GET") == 0;
-    struct buf token = {0}, err = {0}, auth = {0};
+    struct buf token = {0}, err = {0};
     bool ok = false;
     int attempts = c->retry.retries + 1;
     for (int attempt = 0; attempt < attempts; attempt++) {
@@ -346,87 +337,55 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
             ok = true;
             break;
         }
-        const char *headers[3];
-        size_t nh = 0;
-        headers[nh++] = "Accept: application/json";
-        if (body)
-            headers[nh++] = "Content-Type: application/json";
-        if (token.len) {
-            buf_clear(&auth);
-            buf_printf(&auth, "Authorization: Bearer %s", token.data);
-            headers[nh++] = auth.data;
-        }
-        struct http_request req = {
-            .method = method,
-            .url = url,
-            .headers = headers,
-            .n_headers = nh,
-            .body = body,
-            .body_len = body ? strlen(body) : 0,
-        };
-        struct http_response resp;
-        struct http_failure fail;
-        bool transferred = http_perform(&c->http, &req, &resp, &fail);
-        if (auth.data) /* the header held the token: do not leave it in memory */
-            memset(auth.data, 0, auth.cap);
+        struct http_json_answer a;
+        ok = http_json_call(&c->http, method, url, body, token.data, "the registry API", &a);
         bool retry = false;
-        if (!transferred) {
+        if (!a.transferred) {
             reply->status = 0;
             snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path,
-                     fail.message);
-            retry = registry_failure_is_retryable(fail.cls);
+                     a.fail.message);
+            retry = registry_failure_is_retryable(a.fail.cls);
         } else {
-            reply->status = resp.status;
+            reply->status = a.status;
             if (c->verbose)
-                cli_info("< HTTP %ld, %zu bytes", resp.status, resp.body.len);
-            bool success = resp.status >= 200 && resp.status < 300;
-            const char *parse_end = NULL;
-            if (success)
-                reply->json = resp.body.len ? cJSON_ParseWithLengthOpts(
-                                                  resp.body.data, resp.body.len, &parse_end, false)
-                                            : cJSON_CreateObject();
-            ok = reply->json != NULL;
+                cli_info("< HTTP %ld, %zu bytes", a.status, a.body_len);
+            bool success = a.status >= 200 && a.status < 300;
+            if (success && a.body_len == 0) { /* nothing to say: an empty object */
+                a.json = cJSON_CreateObject();
+                ok = true;
+            }
+            reply->json = a.json;
             if (!ok) {
-                /* Error text only: a good answer's data is kept as it came. */
-                buf_redact(&resp.body, token.data);
-                char text[600];
-                http_error_text(resp.status, resp.content_type.data,
-                                resp.body.data ? resp.body.data : "", resp.body.len,
-                                "the registry API", text, sizeof text);
-                size_t at = parse_end && parse_end >= resp.body.data
-                                ? (size_t)(parse_end - resp.body.data)
-                                : resp.body.len;
-                if (success && body_is_json_like(resp.body.data, resp.body.len)) {
+                if (a.broken_json) {
                     /* The API's JSON, broken on the way (a proxy's buffer, a
                      * cut connection with a matching length): GET and our
                      * full-map PATCH are idempotent, so ask again. */
-                    if (at + 1 >= resp.body.len)
+                    if (a.broken_at + 1 >= a.body_len)
                         snprintf(reply->message, sizeof reply->message,
                                  "%s %s: the answer (HTTP %ld, %zu bytes) is cut-off JSON: it "
                                  "ends inside a value",
-                                 method, path, resp.status, resp.body.len);
+                                 method, path, a.status, a.body_len);
                     else
                         snprintf(reply->message, sizeof reply->message,
                                  "%s %s: the answer (HTTP %ld, %zu bytes) is malformed JSON: "
                                  "parsing stops at byte %zu",
-                                 method, path, resp.status, resp.body.len, at);
+                                 method, path, a.status, a.body_len, a.broken_at);
                     retry = true;
                 } else if (success)
                     snprintf(reply->message, sizeof reply->message,
                              "%s %s: the answer is not JSON (%s): is %s the registry's REST "
                              "API and not a web page?",
-                             method, path, text, c->api_base);
-                else if (resp.status == 401 || resp.status == 403)
-                    auth_advice(c, method, path, resp.status, text, token.data, reply->message,
+                             method, path, a.text, c->api_base);
+                else if (a.status == 401 || a.status == 403)
+                    auth_advice(c, method, path, a.status, a.text, token.data, reply->message,
                                 sizeof reply->message);
                 else
                     snprintf(reply->message, sizeof reply->message, "%s %s: %s", method, path,
-                             text);
-                retry = retry || registry_status_is_retryable(resp.status);
+                             a.text);
+                retry = retry || registry_status_is_retryable(a.status);
             }
         }
         reply->retryable = !ok && retry;
-        http_response_free(&resp);
         if (ok || !retry)
             break;
         if (attempt + 1 < attempts) {
@@ -444,7 +403,6 @@ bool registry_call(struct registry_client *c, const char *method, const char *pa
     if (token.data)
         memset(token.data, 0, token.cap);
     buf_free(&token);
-    buf_free(&auth);
     buf_free(&err);
     free(url);
     return ok;
