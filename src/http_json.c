@@ -46,8 +46,10 @@ bool http_json_call(const struct http_config *cfg, const char *method, const cha
     if (auth.data) /* the header held the token: do not leave it in memory */
         memset(auth.data, 0, auth.cap);
     buf_free(&auth);
-    if (!out->transferred)
+    if (!out->transferred) {
+        http_response_free(&resp); /* what arrived before the failure */
         return false;
+    }
 
     out->status = resp.status;
     out->body_len = resp.body.len;
