@@ -535,6 +535,28 @@ static bool load_with_cyaml(const char *label, const char *text, size_t len,
     return false;
 }
 
+/* Starts a walk over text: false (with a message) when libyaml cannot. */
+static bool walker_open(struct walker *w, const char *text, size_t len)
+{
+    if (!yaml_parser_initialize(&w->parser)) {
+        buf_printf(w->err, "%s: cannot initialise the YAML parser", w->label);
+        return false;
+    }
+    yaml_parser_set_input_string(&w->parser, (const unsigned char *)text, len);
+    return true;
+}
+
+/* Ends a walk; a failure no step explained is "invalid YAML". */
+static void walker_close(struct walker *w, bool ok)
+{
+    if (!ok && !w->failed)
+        buf_printf(w->err, "%s: invalid YAML", w->label);
+    if (w->have_event)
+        yaml_event_delete(&w->event);
+    yaml_parser_delete(&w->parser);
+    buf_free(&w->path);
+}
+
 bool yaml_load(const char *label, const char *text, size_t len, const cyaml_schema_value_t *schema,
                void **data, struct yaml_doc *doc, struct buf *err)
 {
@@ -547,18 +569,10 @@ bool yaml_load(const char *label, const char *text, size_t len, const cyaml_sche
     }
     struct walker w = {.label = label, .doc = doc, .err = err};
     size_t err_start = err->len;
-    if (!yaml_parser_initialize(&w.parser)) {
-        buf_printf(err, "%s: cannot initialise the YAML parser", label);
+    if (!walker_open(&w, text, len))
         return false;
-    }
-    yaml_parser_set_input_string(&w.parser, (const unsigned char *)text, len);
     bool ok = walk_stream(&w, schema);
-    if (!ok && !w.failed)
-        buf_printf(err, "%s: invalid YAML", label);
-    if (w.have_event)
-        yaml_event_delete(&w.event);
-    yaml_parser_delete(&w.parser);
-    buf_free(&w.path);
+    walker_close(&w, ok);
     if (ok && !doc->empty)
         ok = load_with_cyaml(label, text, len, schema, data, doc, err);
     if (!ok)
@@ -576,11 +590,8 @@ bool yaml_to_json(const char *label, const char *text, size_t len, cJSON **out, 
     struct yaml_doc doc = {.label = label};
     struct walker w = {.label = label, .doc = &doc, .err = err};
     size_t err_start = err->len;
-    if (!yaml_parser_initialize(&w.parser)) {
-        buf_printf(err, "%s: cannot initialise the YAML parser", label);
+    if (!walker_open(&w, text, len))
         return false;
-    }
-    yaml_parser_set_input_string(&w.parser, (const unsigned char *)text, len);
     cJSON *json = NULL;
     bool ok = next(&w) && w.event.type == YAML_STREAM_START_EVENT && next(&w);
     if (ok && w.event.type == YAML_STREAM_END_EVENT) {
@@ -594,12 +605,7 @@ bool yaml_to_json(const char *label, const char *text, size_t len, cJSON **out, 
             ok = false;
         }
     }
-    if (!ok && !w.failed)
-        buf_printf(err, "%s: invalid YAML", label);
-    if (w.have_event)
-        yaml_event_delete(&w.event);
-    yaml_parser_delete(&w.parser);
-    buf_free(&w.path);
+    walker_close(&w, ok);
     if (!ok) {
         cJSON_Delete(json);
         yaml_one_line(err, err_start);
