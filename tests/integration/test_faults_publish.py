@@ -378,19 +378,24 @@ def start_publish(ctx, url, results, model, version, name, *extra):
                      name=name, env={"LLMSWEEP_SERVICEACCOUNT_DIR": no_sa, "PUBLISHER": name})
 
 
+def publish_together(ctx, proxy_, model, runs):
+    """Starts one publisher per (name, results) at once through proxy_; returns
+    their exit codes and their logs, then stops the proxy."""
+    try:
+        procs = [start_publish(ctx, proxy_.url, path, model, "v1", name) for name, path in runs]
+        codes = [pr.wait(timeout=120) for pr in procs]
+    finally:
+        proxy_.stop()
+    return codes, "".join(open(pr.log_path).read() for pr in procs)
+
+
 def test_two_publishers_of_one_run_at_once(ctx):
     reg = registry(ctx)
     m, v = setup_version(reg, "twins_same", "v1", "before", OTHER_PROPS)
     results = sweep_file(ctx, "run-same")
     both_read = Barrier(2)
-    p = proxy(reg, before=both_read, after=both_read.forwarded)
-    try:
-        a = start_publish(ctx, p.url, results, "twins_same", "v1", "A")
-        b = start_publish(ctx, p.url, results, "twins_same", "v1", "B")
-        codes = [a.wait(timeout=120), b.wait(timeout=120)]
-    finally:
-        p.stop()
-    logs = open(a.log_path).read() + open(b.log_path).read()
+    codes, logs = publish_together(ctx, proxy(reg, before=both_read, after=both_read.forwarded),
+                                   "twins_same", [("A", results), ("B", results)])
     assert codes == [0, 0], (codes, logs)
     assert_published_once(reg, v, "run-same", "before")
 
@@ -436,14 +441,8 @@ def test_two_publishers_of_different_runs_lose_no_block(ctx):
     # both read the old version, both PATCH, then both read back: each finds the
     # other's PATCH in place of its own
     barrier = Barrier(2, hold_reads=True)
-    p = proxy(reg, before=barrier, after=barrier.forwarded)
-    try:
-        a = start_publish(ctx, p.url, run_a, "twins_diff", "v1", "A")
-        b = start_publish(ctx, p.url, run_b, "twins_diff", "v1", "B")
-        codes = [a.wait(timeout=120), b.wait(timeout=120)]
-    finally:
-        p.stop()
-    logs = open(a.log_path).read() + open(b.log_path).read()
+    codes, logs = publish_together(ctx, proxy(reg, before=barrier, after=barrier.forwarded),
+                                   "twins_diff", [("A", run_a), ("B", run_b)])
     assert codes == [0, 0], (codes, logs)
     # the one whose block the other's PATCH replaced saw it and merged again
     assert logs.count("does not hold our block after publishing to model 'twins_diff' version "
@@ -468,14 +467,8 @@ def test_many_publishers_at_once_leave_one_consistent_version(ctx):
         levels[1]["metrics"]["tokens_per_second"]["successful"]["mean"] = 1000.0 + i
         files[f"run-{i}"] = sweep_file(ctx, f"run-{i}", levels=levels)
     # every answer a little late, so the four read-merge-write cycles overlap
-    p = proxy(reg, before=lambda method, path: time.sleep(0.3))
-    try:
-        procs = [start_publish(ctx, p.url, path, "crowd", "v1", run_id)
-                 for run_id, path in files.items()]
-        codes = [pr.wait(timeout=120) for pr in procs]
-    finally:
-        p.stop()
-    logs = "".join(open(pr.log_path).read() for pr in procs)
+    codes, logs = publish_together(ctx, proxy(reg, before=lambda method, path: time.sleep(0.3)),
+                                   "crowd", list(files.items()))
     got = reg.version(v["id"])
     found = blocks(got["description"])
     assert len(found) == len(set(found)), got["description"]

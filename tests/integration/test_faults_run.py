@@ -329,31 +329,39 @@ def test_every_mock_fault_at_1_10_and_100_percent(ctx):
                 assert first in r.stderr, f"{label}: {r}"
 
 
-def test_endpoint_dies_mid_level_and_comes_back(ctx):
-    """The server is killed mid-level and restarted on the same port: the
-    requests sent while it is down fail as connect errors (those in flight
-    at the kill as reset or cut), the level goes on, the ones after the
-    restart succeed again; the run ends normally (exit 0)."""
+def run_through_outage(ctx, run_extra, down_s):
+    """A mock on a fixed port; a run started against it with run_extra; one
+    second into the level the mock is killed and, down_s later, started
+    again on the same port. Returns the run's exit code, its log and the URL."""
     port = testlib.free_port()
     mock_args = [ctx.bin, "mock-server", "--port", str(port), "--model", "m", "--ttft-ms", "5",
                  "--itl-ms", "3", "--output-tokens", "10"]
     first = ctx.start(mock_args, name="mock-first")
     ctx.wait_for_log(first, r"listening on")
     url = f"http://127.0.0.1:{port}"
-    # Open loop at 50 requests/s: the outage costs a bounded number of
-    # requests, and --max-requests ends the level with none in flight.
-    proc = ctx.start(run_args(ctx, url, "out", "--profile", "constant", "--levels", "50",
-                              "--duration", "60s", "--max-requests", "150", "--output-tokens",
-                              "10", quiet=False), name="run")
+    proc = ctx.start(run_args(ctx, url, "out", *run_extra, quiet=False), name="run")
     ctx.wait_for_log(proc, r"level 1/1")
     time.sleep(1)
     ctx.stop(first, sig=signal.SIGKILL)
-    time.sleep(0.6)
+    time.sleep(down_s)
     second = ctx.start(mock_args, name="mock-second")
     ctx.wait_for_log(second, r"listening on")
     rc = proc.wait(timeout=60)
     with open(proc.log_path) as f:
-        log = f.read()
+        return rc, f.read(), url
+
+
+def test_endpoint_dies_mid_level_and_comes_back(ctx):
+    """The server is killed mid-level and restarted on the same port: the
+    requests sent while it is down fail as connect errors (those in flight
+    at the kill as reset or cut), the level goes on, the ones after the
+    restart succeed again; the run ends normally (exit 0)."""
+    # Open loop at 50 requests/s: the outage costs a bounded number of
+    # requests, and --max-requests ends the level with none in flight.
+    rc, log, url = run_through_outage(ctx, ["--profile", "constant", "--levels", "50",
+                                            "--duration", "60s", "--max-requests", "150",
+                                            "--output-tokens", "10"], 0.6)
+    port = int(url.rsplit(":", 1)[1])
     assert rc == 0, f"exit {rc}:\n{log}"
     bench, recs = load_results(ctx)
     assert len(recs) == 150 and not bench["llmsweep"]["interrupted"], len(recs)
@@ -384,23 +392,8 @@ def test_endpoint_dies_mid_level_closed_loop(ctx):
     (at least 4) has failed, new ones wait (10 ms doubling to 1 s) until one
     succeeds, so an outage costs a few dozen error records, not ten thousand
     a second; after the restart the streams come back."""
-    port = testlib.free_port()
-    mock_args = [ctx.bin, "mock-server", "--port", str(port), "--model", "m", "--ttft-ms", "5",
-                 "--itl-ms", "3", "--output-tokens", "10"]
-    first = ctx.start(mock_args, name="mock-first")
-    ctx.wait_for_log(first, r"listening on")
-    url = f"http://127.0.0.1:{port}"
-    proc = ctx.start(run_args(ctx, url, "out", "--levels", "4", "--duration", "4s",
-                              "--output-tokens", "10", quiet=False), name="run")
-    ctx.wait_for_log(proc, r"level 1/1")
-    time.sleep(1)
-    ctx.stop(first, sig=signal.SIGKILL)
-    time.sleep(1)
-    second = ctx.start(mock_args, name="mock-second")
-    ctx.wait_for_log(second, r"listening on")
-    rc = proc.wait(timeout=60)
-    with open(proc.log_path) as f:
-        log = f.read()
+    rc, log, url = run_through_outage(ctx, ["--levels", "4", "--duration", "4s",
+                                            "--output-tokens", "10"], 1)
     assert rc == 0, f"exit {rc}:\n{log}"
     bench, recs = load_results(ctx)
     recs.sort(key=lambda x: x["send_ns"])
